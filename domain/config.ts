@@ -1,0 +1,162 @@
+// The pipeline config: one zod schema, validated at the edge (CLI, worker start, workflow input).
+// Types flow from here; nothing else re-declares them.
+import { z } from 'zod';
+
+/** SageMaker's pattern for job, model, endpoint and package-group names. */
+export const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+const sageMakerName = z.string().regex(SAGEMAKER_NAME, 'must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1-63 letters, digits, hyphens)');
+
+export const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/;
+const s3Uri = z.string().regex(S3_URI, 'must be an s3://bucket/prefix URI');
+
+const roleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+
+export const FeatureSchema = z.object({
+  name: z.string().min(1),
+  type: z.enum(['numerical', 'categorical']),
+});
+export type Feature = z.infer<typeof FeatureSchema>;
+
+export const PredictorType = z.enum(['binary_classifier', 'multiclass_classifier', 'regressor']);
+export type PredictorType = z.infer<typeof PredictorType>;
+
+/** The dataset's shape. Rows are headerless CSV with the label first (the built-in algorithms' convention). */
+export const DatasetSchemaSchema = z
+  .object({
+    label: z.object({
+      name: z.string().min(1),
+      /** Class labels are 0..classes-1; regression labels are any finite number. */
+      classes: z.number().int().min(2).optional(),
+    }),
+    features: z.array(FeatureSchema).min(1, 'needs at least one feature'),
+  })
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.features.forEach((f, i) => {
+      if (seen.has(f.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate feature name "${f.name}"` });
+      seen.add(f.name);
+    });
+  });
+export type DatasetSchema = z.infer<typeof DatasetSchemaSchema>;
+
+const metricName = z.enum(['accuracy', 'f1', 'auc', 'log_loss', 'rmse', 'mae']);
+export type MetricName = z.infer<typeof metricName>;
+
+export const PipelineConfigSchema = z
+  .object({
+    /** The model this pipeline keeps fresh; also the ModelPackageGroup name and the per-model workflow id. */
+    model: sageMakerName,
+    roleArn,
+    predictorType: PredictorType,
+    endpoint: z.object({
+      name: sageMakerName,
+      variant: sageMakerName.default('AllTraffic'),
+      instanceType: z.string().default('ml.m5.large'),
+      initialInstanceCount: z.number().int().min(1).default(1),
+      /** Data capture for a newly created endpoint; an existing endpoint's DataCaptureConfig is carried over. */
+      captureS3Uri: s3Uri,
+    }),
+    drift: z
+      .object({
+        /** How far back to read captured traffic. */
+        windowHours: z.number().positive().default(24),
+        /** Below this many captured records the verdict is "insufficient data", never "no drift". */
+        minSamples: z.number().int().min(1).default(100),
+        /** p-value below which a KS or chi-square test calls a feature drifted. */
+        pValueThreshold: z.number().gt(0).lt(1).default(0.05),
+        /** PSI at or above which a feature is drifted (0.25 = "significant" by the usual rule of thumb). */
+        psiThreshold: z.number().positive().default(0.25),
+        /** The dataset drifts when at least this share of features drift. */
+        driftShare: z.number().gt(0).max(1).default(0.5),
+      })
+      .prefault({}),
+    dataset: z.object({
+      /** Where dataset versions live: {root}/{model}/{versionId}/... */
+      rootS3Uri: s3Uri,
+      /** Newly labelled data to merge (every object under the prefix): headerless CSV, label first. */
+      newDataS3Uri: s3Uri,
+      schema: DatasetSchemaSchema,
+      /** Shares of new rows routed, by a stable hash of the row, to validation and the fixed holdout. */
+      validationShare: z.number().min(0).lt(1).default(0.1),
+      holdoutShare: z.number().gt(0).lt(1).default(0.2),
+    }),
+    training: z.object({
+      image: z.string().min(1),
+      instanceType: z.string().default('ml.m5.large'),
+      instanceCount: z.number().int().min(1).default(1),
+      volumeSizeInGB: z.number().int().min(1).default(10),
+      maxRuntimeInSeconds: z.number().int().min(1).default(3600),
+      outputS3Uri: s3Uri,
+      /** Training jobs checkpoint here so a stopped job can resume. */
+      checkpointS3Uri: s3Uri.optional(),
+      hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    }),
+    evaluation: z.object({
+      image: z.string().min(1),
+      instanceType: z.string().default('ml.m5.large'),
+      outputS3Uri: s3Uri,
+      /** The holdout metric the gate compares. */
+      metric: metricName.default('accuracy'),
+    }),
+    gate: z
+      .object({
+        /** The candidate must beat the champion by at least this much (absolute, in metric units). */
+        minImprovement: z.number().min(0).default(0),
+        /** Optional absolute floor (or ceiling for error metrics) the candidate must reach. */
+        threshold: z.number().optional(),
+      })
+      .prefault({}),
+    /** Drift reports and other run artifacts. */
+    reportsS3Uri: s3Uri,
+  })
+  .superRefine((c, ctx) => {
+    const classification = c.predictorType !== 'regressor';
+    const errorMetric = c.evaluation.metric === 'rmse' || c.evaluation.metric === 'mae' || c.evaluation.metric === 'log_loss';
+    if (!classification && !errorMetric) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'metric'], message: `"${c.evaluation.metric}" is a classification metric; a regressor is gated on rmse or mae` });
+    }
+    if (classification && (c.evaluation.metric === 'rmse' || c.evaluation.metric === 'mae')) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'metric'], message: `"${c.evaluation.metric}" is a regression metric; a classifier is gated on accuracy, f1, auc or log_loss` });
+    }
+    if (c.predictorType === 'multiclass_classifier' && !c.dataset.schema.label.classes) {
+      ctx.addIssue({ code: 'custom', path: ['dataset', 'schema', 'label', 'classes'], message: 'a multiclass_classifier needs the number of classes' });
+    }
+    if (c.dataset.validationShare + c.dataset.holdoutShare >= 1) {
+      ctx.addIssue({ code: 'custom', path: ['dataset', 'holdoutShare'], message: 'validationShare + holdoutShare must leave rows for training (sum < 1)' });
+    }
+  });
+
+export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
+export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
+
+/** Thrown for a config that must never start a job. The message lists every bad field by path. */
+export class InvalidConfigError extends Error {
+  override readonly name = 'InvalidConfigError';
+  constructor(
+    readonly issues: { path: string; message: string }[],
+    where = 'pipeline config',
+  ) {
+    super(`invalid ${where}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+  }
+}
+
+export function formatPath(path: PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+export function parsePipelineConfig(input: unknown, where?: string): PipelineConfig {
+  const result = PipelineConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new InvalidConfigError(
+      result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+      where,
+    );
+  }
+  return result.data;
+}
+
+export function isErrorMetric(metric: MetricName): boolean {
+  return metric === 'rmse' || metric === 'mae' || metric === 'log_loss';
+}
