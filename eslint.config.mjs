@@ -33,15 +33,21 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: bannedInWorkflows.filter((m) => !m.includes('*')).map((name) => ({
             name,
             message: 'Workflows are deterministic orchestration: do I/O in an activity.',
+            allowTypeImports: true,
           })),
           patterns: [
-            { group: ['@aws-sdk/*', '../activities/**', '../local/**', '../worker/**', '../cli/**'], message: 'Workflows and pure domain modules may import only workflow-safe modules (workflows/, domain/).' },
+            {
+              group: ['@aws-sdk/*', '../activities', '../activities/**', '../local/**', '../worker/**', '../cli/**'],
+              // `import type` is erased at build time, so a workflow may name activity types.
+              allowTypeImports: true,
+              message: 'Workflows and pure domain modules may import only workflow-safe modules (workflows/, domain/).',
+            },
           ],
         },
       ],

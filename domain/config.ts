@@ -91,7 +91,10 @@ export const PipelineConfigSchema = z
       outputS3Uri: s3Uri,
       /** Training jobs checkpoint here so a stopped job can resume. */
       checkpointS3Uri: s3Uri.optional(),
+      /** Override the champion's hyperparameters; the rest are inherited from its training job. */
       hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      /** Regexes that pull metrics out of the job's logs (FinalMetricDataList). */
+      metricDefinitions: z.array(z.object({ Name: z.string().min(1), Regex: z.string().min(1) })).max(40).default([]),
     }),
     evaluation: z.object({
       image: z.string().min(1),

@@ -1,0 +1,43 @@
+// Activities: thin adapters between the workflow and AWS. Built by a factory that closes over the
+// injected clients, so tests and local mode pass the same real clients aimed at other endpoints.
+import { currentRun } from './sagemaker-jobs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { PipelineConfig } from '../domain/config';
+import { resolveChampion } from './champion';
+import { deployCandidate, verifyServing, type DeployCandidateInput, type VerifyServingInput } from './deployment';
+import { detectDrift, type DetectDriftInput } from './drift';
+import { expandDataset, type ExpandDatasetInput } from './dataset';
+import { evaluateCandidate, type EvaluateCandidateInput } from './evaluation';
+import { registerCandidate, type RegisterCandidateInput } from './registry';
+import { trainCandidate, type TrainCandidateInput } from './training';
+
+export interface RetrainingDependencies {
+  sagemaker: SageMakerClient;
+  s3: S3Client;
+  runtime: SageMakerRuntimeClient;
+  /** How often a waiting activity asks SageMaker for a job's status (each poll is also a heartbeat). Default 10 s. */
+  jobPollIntervalMs?: number;
+}
+
+export function createRetrainingActivities(deps: RetrainingDependencies) {
+  const { sagemaker, s3, runtime } = deps;
+  const poll = deps.jobPollIntervalMs ?? 10_000;
+  return {
+    resolveChampion: ({ config }: { config: PipelineConfig }) => resolveChampion(sagemaker, config),
+    detectDrift: (input: DetectDriftInput) => detectDrift(s3, input),
+    expandDataset: (input: ExpandDatasetInput) => expandDataset(s3, input),
+    trainCandidate: (input: TrainCandidateInput) => trainCandidate(sagemaker, poll, input),
+    evaluateCandidate: (input: EvaluateCandidateInput) => evaluateCandidate(sagemaker, s3, poll, input),
+    registerCandidate: (input: RegisterCandidateInput) => {
+      const { workflowId, runId } = currentRun();
+      return registerCandidate(sagemaker, { ...input, workflowId, runId });
+    },
+    deployCandidate: (input: DeployCandidateInput) => deployCandidate(sagemaker, poll, input),
+    verifyServing: (input: VerifyServingInput) => verifyServing(runtime, s3, input),
+  };
+}
+
+export type RetrainingActivities = ReturnType<typeof createRetrainingActivities>;
+export type * from './types';

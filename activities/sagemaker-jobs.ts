@@ -1,0 +1,60 @@
+// Waiting on a SageMaker job or endpoint from inside one activity: poll, heartbeat each poll (no
+// history events per poll), and on cancellation stop what we started before reporting back.
+import { CancelledFailure, Context } from '@temporalio/activity';
+
+export interface WaitOptions<T> {
+  describe: () => Promise<T>;
+  isFinished: (state: T) => boolean;
+  /** Heartbeat details: what the UI and a retried attempt see. */
+  progress: (state: T) => unknown;
+  /** Stops the job when the run is cancelled; then we wait for it to finish stopping. */
+  stop?: () => Promise<void>;
+  pollIntervalMs: number;
+}
+
+export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
+  const context = Context.current();
+  for (;;) {
+    const state = await opts.describe();
+    context.heartbeat(opts.progress(state));
+    if (opts.isFinished(state)) return state;
+    try {
+      await context.sleep(opts.pollIntervalMs);
+    } catch (err) {
+      if (!(err instanceof CancelledFailure) || !opts.stop) throw err;
+      context.log.info('run cancelled: stopping the SageMaker job it started');
+      await opts.stop();
+      for (;;) {
+        const stopping = await opts.describe();
+        if (opts.isFinished(stopping)) break;
+        await new Promise((resolve) => setTimeout(resolve, opts.pollIntervalMs));
+      }
+      throw err;
+    }
+  }
+}
+
+/** SageMaker answers a missing resource with ResourceNotFound on some operations and ValidationException on others. */
+export function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; message?: string };
+  if (e?.name === 'ResourceNotFound') return true;
+  return e?.name === 'ValidationException' && /not found|could not find|does not exist/i.test(e.message ?? '');
+}
+
+export function isAlreadyExists(err: unknown): boolean {
+  const e = err as { name?: string; message?: string };
+  if (e?.name === 'ResourceInUse') return true;
+  return e?.name === 'ValidationException' && /already exist/i.test(e.message ?? '');
+}
+
+export function seconds(from: Date | undefined, to: Date | undefined): number {
+  if (!from || !to) return 0;
+  return Math.max(0, (to.getTime() - from.getTime()) / 1000);
+}
+
+/** The workflow run this activity works for: names and lineage derive from it. */
+export function currentRun(): { workflowId: string; runId: string } {
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw new Error('retraining activities run only on behalf of a workflow');
+  return { workflowId: execution.workflowId, runId: execution.runId };
+}

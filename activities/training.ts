@@ -1,0 +1,169 @@
+// Training stage: one SageMaker training job per attempt, created at most once. The job name is
+// derived from the run and the attempt, so a retried activity or a restarted worker finds the job it
+// already started and waits for it instead of starting another.
+import { Context } from '@temporalio/activity';
+import {
+  CreateTrainingJobCommand,
+  DescribeTrainingJobCommand,
+  StopTrainingJobCommand,
+  type Channel,
+  type CreateTrainingJobCommandInput,
+  type DescribeTrainingJobCommandOutput,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import type { PipelineConfig } from '../domain/config';
+import { classifyJobEnd } from '../domain/failure';
+import { sageMakerName } from '../domain/job-names';
+import { currentRun, isAlreadyExists, isNotFound, seconds, waitForSageMaker } from './sagemaker-jobs';
+import { s3Join } from './s3-objects';
+import type { Champion, DatasetVersionSummary, TrainingOutcome } from './types';
+
+export interface TrainCandidateInput {
+  config: PipelineConfig;
+  champion: Champion | null;
+  dataset: DatasetVersionSummary;
+  jobName: string;
+  attempt: number;
+  resumeFromCheckpoint: boolean;
+}
+
+export async function trainCandidate(sagemaker: SageMakerClient, pollIntervalMs: number, input: TrainCandidateInput): Promise<TrainingOutcome> {
+  const { config, champion, dataset, jobName } = input;
+  const context = Context.current();
+  const { workflowId, runId } = currentRun();
+
+  const inherited = champion?.trainingJobName ? await championHyperparameters(sagemaker, champion.trainingJobName) : {};
+  const overrides = Object.fromEntries(Object.entries(config.training.hyperparameters).map(([k, v]) => [k, String(v)]));
+  const hyperparameters = { ...inherited, ...overrides };
+  const hyperparameterChanges: TrainingOutcome['hyperparameterChanges'] = {};
+  for (const [name, value] of Object.entries(hyperparameters)) {
+    if (inherited[name] !== value) hyperparameterChanges[name] = [inherited[name] ?? null, value];
+  }
+
+  const channel = (name: string, uri: string): Channel => ({
+    ChannelName: name,
+    ContentType: 'text/csv',
+    InputMode: 'File',
+    CompressionType: 'None',
+    DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: prefixOf(uri), S3DataDistributionType: 'FullyReplicated' } },
+  });
+  const channels: Channel[] = [channel('train', dataset.channels.train), channel('validation', dataset.channels.validation)];
+  if (champion) {
+    // Incremental training: the champion's artifact arrives as the `model` channel.
+    channels.push({
+      ChannelName: 'model',
+      ContentType: 'application/x-sagemaker-model',
+      InputMode: 'File',
+      CompressionType: 'None',
+      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: champion.modelDataUrl, S3DataDistributionType: 'FullyReplicated' } },
+    });
+  }
+  // Every attempt of a run shares one checkpoint prefix, so a later attempt resumes where a stopped one left off.
+  const checkpointS3Uri = config.training.checkpointS3Uri
+    ? s3Join(config.training.checkpointS3Uri, config.model, sageMakerName({ model: config.model, kind: 'train', workflowId, runId }))
+    : undefined;
+
+  const request: CreateTrainingJobCommandInput = {
+    TrainingJobName: jobName,
+    RoleArn: config.roleArn,
+    AlgorithmSpecification: {
+      TrainingImage: config.training.image,
+      TrainingInputMode: 'File',
+      ...(config.training.metricDefinitions.length ? { MetricDefinitions: config.training.metricDefinitions } : {}),
+    },
+    HyperParameters: hyperparameters,
+    InputDataConfig: channels,
+    OutputDataConfig: { S3OutputPath: config.training.outputS3Uri },
+    ResourceConfig: { InstanceType: config.training.instanceType as never, InstanceCount: config.training.instanceCount, VolumeSizeInGB: config.training.volumeSizeInGB },
+    StoppingCondition: { MaxRuntimeInSeconds: config.training.maxRuntimeInSeconds },
+    ...(checkpointS3Uri ? { CheckpointConfig: { S3Uri: checkpointS3Uri } } : {}),
+    Tags: [
+      { Key: 'retraining:model', Value: config.model },
+      { Key: 'retraining:workflow-id', Value: workflowId.slice(0, 256) },
+      { Key: 'retraining:run-id', Value: runId },
+      { Key: 'retraining:dataset-version', Value: dataset.versionId },
+    ],
+  };
+
+  const reattached = await createOnce(sagemaker, request);
+  if (reattached) context.log.info('training job already exists: waiting for it instead of starting another', { jobName });
+
+  const job = await waitForSageMaker({
+    describe: () => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName })),
+    isFinished: (j) => j.TrainingJobStatus === 'Completed' || j.TrainingJobStatus === 'Failed' || j.TrainingJobStatus === 'Stopped',
+    progress: (j) => ({ jobName, status: j.TrainingJobStatus, secondaryStatus: j.SecondaryStatus }),
+    stop: () => stopTrainingJob(sagemaker, jobName),
+    pollIntervalMs,
+  });
+  return outcome(job, input, hyperparameters, hyperparameterChanges, reattached);
+}
+
+/** Creates the job unless it exists; true when it already did (a retry or a restarted worker). */
+async function createOnce(sagemaker: SageMakerClient, request: CreateTrainingJobCommandInput): Promise<boolean> {
+  try {
+    await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: request.TrainingJobName }));
+    return true;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await sagemaker.send(new CreateTrainingJobCommand(request));
+    return false;
+  } catch (err) {
+    // Another attempt of this activity created it between our Describe and Create.
+    if (isAlreadyExists(err)) return true;
+    throw err;
+  }
+}
+
+async function stopTrainingJob(sagemaker: SageMakerClient, jobName: string): Promise<void> {
+  try {
+    await sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
+  } catch (err) {
+    // Already finished or already stopping: nothing left to stop.
+    if ((err as { name?: string }).name !== 'ValidationException') throw err;
+  }
+}
+
+async function championHyperparameters(sagemaker: SageMakerClient, trainingJobName: string): Promise<Record<string, string>> {
+  try {
+    const job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: trainingJobName }));
+    return job.HyperParameters ?? {};
+  } catch (err) {
+    // Training jobs age out of SageMaker's list; the config's hyperparameters still apply.
+    if (isNotFound(err)) return {};
+    throw err;
+  }
+}
+
+function outcome(
+  job: DescribeTrainingJobCommandOutput,
+  input: TrainCandidateInput,
+  hyperparameters: Record<string, string>,
+  hyperparameterChanges: TrainingOutcome['hyperparameterChanges'],
+  reattached: boolean,
+): TrainingOutcome {
+  const status = job.TrainingJobStatus as TrainingOutcome['status'];
+  const ended = classifyJobEnd({ status, secondaryStatus: job.SecondaryStatus, failureReason: job.FailureReason });
+  return {
+    jobName: input.jobName,
+    attempt: input.attempt,
+    status,
+    secondaryStatus: job.SecondaryStatus ?? '',
+    ...(job.FailureReason ? { failureReason: job.FailureReason } : {}),
+    ...(ended !== 'completed' ? { failureClass: ended } : {}),
+    ...(job.ModelArtifacts?.S3ModelArtifacts ? { modelDataUrl: job.ModelArtifacts.S3ModelArtifacts } : {}),
+    finalMetrics: Object.fromEntries((job.FinalMetricDataList ?? []).map((m) => [m.MetricName!, m.Value!])),
+    incrementalFrom: input.champion?.modelDataUrl ?? null,
+    resumedFromCheckpoint: input.resumeFromCheckpoint,
+    hyperparameters,
+    hyperparameterChanges,
+    reattached,
+    sageMakerSeconds: seconds(job.CreationTime, job.TrainingEndTime ?? job.LastModifiedTime),
+  };
+}
+
+/** A channel reads every object under a "directory" prefix: s3://b/v/train/data.csv → s3://b/v/train/ */
+function prefixOf(objectUri: string): string {
+  return objectUri.slice(0, objectUri.lastIndexOf('/') + 1);
+}

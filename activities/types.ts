@@ -1,0 +1,104 @@
+// What activities hand back to the workflow. Plain JSON: it is stored in the run's history.
+import type { Metrics } from '../domain/gate';
+
+/** The serving model: the latest Approved package that is actually deployed to the endpoint. */
+export interface Champion {
+  modelPackageArn: string;
+  modelPackageVersion: number;
+  modelDataUrl: string;
+  image: string;
+  trainingJobName: string | null;
+  datasetVersion: string | null;
+  datasetManifestUri: string | null;
+  endpointConfigName: string;
+  modelName: string;
+  /** Where the endpoint's data capture writes, if it captures. */
+  captureS3Uri: string | null;
+}
+
+export interface FeatureDriftSummary {
+  name: string;
+  method: string;
+  statistic: number;
+  pValue?: number;
+  threshold: number;
+  drifted: boolean;
+}
+
+export interface DriftSummary {
+  verdict: 'drift' | 'no_drift' | 'insufficient_data' | 'no_champion';
+  detected: boolean;
+  /** Share of drifted features, 0..1. */
+  score: number;
+  driftedFeatures: string[];
+  features: FeatureDriftSummary[];
+  reportUri: string | null;
+  currentCount: number;
+  referenceCount: number;
+}
+
+export interface DatasetVersionSummary {
+  versionId: string;
+  parent: string | null;
+  manifestUri: string;
+  rows: number;
+  newRows: number;
+  duplicates: number;
+  conflicts: number;
+  quarantined: number;
+  quarantinedByReason: Record<string, number>;
+  quarantineUri: string | null;
+  channels: { train: string; validation: string; holdout: string };
+  /** True when the version already existed (same inputs and parameters): nothing was written. */
+  reused: boolean;
+}
+
+export interface TrainingOutcome {
+  jobName: string;
+  attempt: number;
+  status: 'Completed' | 'Failed' | 'Stopped';
+  secondaryStatus: string;
+  failureReason?: string;
+  failureClass?: string;
+  modelDataUrl?: string;
+  finalMetrics: Record<string, number>;
+  /** The champion artifact the job's `model` channel warm-started from. */
+  incrementalFrom: string | null;
+  resumedFromCheckpoint: boolean;
+  hyperparameters: Record<string, string>;
+  /** Hyperparameters that differ from the champion's training job: name → [champion, candidate]. */
+  hyperparameterChanges: Record<string, [string | null, string]>;
+  /** True when an existing job was found and attached to instead of created. */
+  reattached: boolean;
+  sageMakerSeconds: number;
+}
+
+export interface EvaluationOutcome {
+  jobName: string;
+  reportUri: string;
+  candidateStatisticsUri: string;
+  candidate: Metrics;
+  champion: Metrics | null;
+  holdoutRows: number;
+  sageMakerSeconds: number;
+}
+
+export interface RegisteredCandidate {
+  modelPackageArn: string;
+  version: number;
+  approvalStatus: 'Approved' | 'Rejected' | 'PendingManualApproval';
+}
+
+export interface Deployment {
+  endpointName: string;
+  endpointConfigName: string;
+  modelName: string;
+  /** True when the endpoint was created rather than updated (the first model). */
+  created: boolean;
+  sageMakerSeconds: number;
+}
+
+export interface ServingCheck {
+  servingNewModel: boolean;
+  answeredBy: string | null;
+}

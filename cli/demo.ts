@@ -1,0 +1,268 @@
+// `npm run demo`: the whole loop, offline, on the embedded defaults.
+//   1. start Temporal (dev server + Web UI), S3 and the local SageMaker, and a worker;
+//   2. train and deploy a champion (the pipeline's first run: no champion yet);
+//   3. send drifted traffic through InvokeEndpoint (captured by the endpoint);
+//   4. deliver newly labelled data;
+//   5. run the pipeline: drift → dataset → incremental training → evaluation → gate → promotion.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { Command } from 'commander';
+import { DEFAULT_TASK_QUEUE } from '..';
+import { parsePipelineConfig } from '../domain/config';
+import { LINEAR_LEARNER_METRIC_DEFINITIONS } from '../local/algorithms/linear-learner/metrics';
+import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
+import { startLocalStack } from '../local/stack';
+import { retrainingPipeline, RetrainingModel, RetrainingTrigger, statusQuery, type RetrainingOutcome } from '../workflows';
+
+const ROOT = path.resolve(__dirname, '..');
+const DATA_DIR = path.join(ROOT, '.data', 'demo');
+
+const program = new Command('demo')
+  .description('Run the whole retraining loop locally: a real Temporal dev server, S3 and a local SageMaker.')
+  .option('--once', 'exit when the pipeline ends instead of keeping the Web UI up')
+  .option('--json', 'print one JSON object with the results on the last line of stdout')
+  .parse();
+const options = program.opts<{ once?: boolean; json?: boolean }>();
+
+const started = Date.now();
+function say(line: string): void {
+  const at = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[${at}s] ${line}\n`);
+}
+
+async function main(): Promise<number> {
+  // Temporal's SQLite file survives between demos (earlier runs stay visible in the UI); S3 and SageMaker start empty.
+  await rm(path.join(DATA_DIR, 's3'), { recursive: true, force: true });
+  await rm(path.join(DATA_DIR, 'sagemaker'), { recursive: true, force: true });
+  await mkdir(DATA_DIR, { recursive: true });
+
+  say('starting Temporal dev server, S3 (s3rver) and the local SageMaker');
+  const stack = await startLocalStack({
+    dataDir: DATA_DIR,
+    temporalDbFile: path.join(DATA_DIR, 'temporal.db'),
+    buckets: [DEMO_BUCKET],
+    applyToProcess: true,
+    log: say,
+  });
+  let worker: ChildProcess | undefined;
+  const shutdown = async () => {
+    if (worker && worker.exitCode === null) {
+      worker.kill('SIGINT');
+      await Promise.race([once(worker, 'exit'), new Promise((r) => setTimeout(r, 5000))]);
+      worker.kill('SIGKILL');
+    }
+    await stack.close();
+  };
+  try {
+    say(`Temporal at ${stack.temporal.address}, Web UI ${stack.temporal.uiUrl}; SageMaker at ${stack.sageMakerEndpoint}; S3 at ${stack.s3Endpoint}`);
+    worker = startWorker(stack.env);
+
+    const { connectionOptions, namespace } = loadClientConnectConfig();
+    const connection = await Connection.connect(connectionOptions);
+    const client = new Client({ connection, namespace: namespace ?? 'default' });
+    const s3 = new S3Client({});
+    const sagemaker = new SageMakerClient({});
+    const runtime = new SageMakerRuntimeClient({});
+    const config = parsePipelineConfig(demoConfig({ metricDefinitions: LINEAR_LEARNER_METRIC_DEFINITIONS }), 'demo config');
+
+    say('delivering the first labelled data (4,000 customers before the price change)');
+    await s3.send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: 'labels/2026-10-01-initial.csv', Body: labelledCsv(customers('before', 4000, 1)) }));
+
+    say('run 1: no champion yet, so the pipeline trains and deploys the first model');
+    const first = await runPipeline(client, config, 'demo: train and deploy the first champion');
+    if (first.outcome.decision !== 'promoted') throw new Error(`the first model was not promoted: ${first.outcome.reason}`);
+    const championArtifact = first.outcome.training.at(-1)?.modelDataUrl ?? null;
+    say(`champion deployed to endpoint ${config.endpoint.name} (${first.outcome.modelPackageArn})`);
+
+    const traffic = customers('after', 1200, 2);
+    say(`sending drifted traffic: ${traffic.length} customers after the price change, through InvokeEndpoint`);
+    await sendTraffic(runtime, config.endpoint.name, traffic.map((c) => c.features));
+
+    const newLabels = customers('after', 2000, 3);
+    const delivered = labelledCsv([...newLabels, ...newLabels.slice(0, 5)]) + ['0,12.5,abc,3,0.1', '7,50,20,3,0.1', '1,50,20'].join('\n') + '\n';
+    say('delivering newly labelled data: 2,000 customers after the price change, 5 duplicates and 3 malformed rows');
+    await s3.send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: 'labels/2026-11-24-after-price-change.csv', Body: delivered }));
+    await new Promise((r) => setTimeout(r, 1500)); // the endpoint flushes captured traffic to S3 every second
+
+    say('run 2: the pipeline checks the endpoint for drift and retrains if it finds it');
+    const second = await runPipeline(client, config, 'demo: captured traffic after a price change');
+    const outcome = second.outcome;
+    const candidateJob = outcome.training.at(-1);
+    let modelChannel: string | null = null;
+    if (candidateJob) {
+      const job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: candidateJob.jobName }));
+      modelChannel = job.InputDataConfig?.find((c) => c.ChannelName === 'model')?.DataSource?.S3DataSource?.S3Uri ?? null;
+    }
+    const metric = config.evaluation.metric;
+    const summary = {
+      workflowId: second.workflowId,
+      runId: second.runId,
+      drift: { detected: outcome.drift.detected, verdict: outcome.drift.verdict, score: outcome.drift.score, driftedFeatures: outcome.drift.driftedFeatures, reportUri: outcome.drift.reportUri },
+      dataset: outcome.dataset && {
+        version: outcome.dataset.versionId,
+        parent: outcome.dataset.parent,
+        rows: outcome.dataset.rows,
+        newRows: outcome.dataset.newRows,
+        duplicates: outcome.dataset.duplicates,
+        quarantined: outcome.dataset.quarantined,
+        quarantinedByReason: outcome.dataset.quarantinedByReason,
+      },
+      training: { jobNames: outcome.training.map((t) => t.jobName), incrementalFrom: modelChannel, championArtifact },
+      evaluation: outcome.evaluation && { metric, candidate: outcome.evaluation.candidate[metric] ?? null, champion: outcome.evaluation.champion?.[metric] ?? null, holdoutRows: outcome.evaluation.holdoutRows },
+      decision: outcome.decision,
+      reason: outcome.reason,
+      endpoint: { name: config.endpoint.name, modelPackageArn: outcome.modelPackageArn, servingNewModel: outcome.serving?.servingNewModel ?? false },
+      historyEvents: second.historyEvents,
+      overheadSeconds: round(second.wallSeconds - outcome.sageMakerSeconds),
+      wallSeconds: round(second.wallSeconds),
+      sageMakerSeconds: round(outcome.sageMakerSeconds),
+      webUi: `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows/${encodeURIComponent(second.workflowId)}/${second.runId}/history`,
+    };
+
+    printSummary(summary);
+    if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (!options.once) {
+      process.stderr.write(`\nThe Temporal Web UI stays up at ${stack.temporal.uiUrl} — press Ctrl-C to stop.\n`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    return outcome.decision === 'promoted' ? 0 : 2;
+  } finally {
+    await shutdown();
+  }
+}
+
+function startWorker(env: Record<string, string>): ChildProcess {
+  const logFile = path.join(DATA_DIR, 'worker.log');
+  const log = createWriteStream(logFile, { flags: 'w' });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'worker.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, RETRAINING_JOB_POLL_SECONDS: '0.25' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGINT' && signal !== 'SIGKILL') say(`the worker exited (${code ?? signal}); see ${path.relative(process.cwd(), logFile)}`);
+  });
+  say(`worker started (pid ${child.pid}), logging to ${path.relative(process.cwd(), logFile)}`);
+  return child;
+}
+
+interface PipelineRun {
+  workflowId: string;
+  runId: string;
+  outcome: RetrainingOutcome;
+  historyEvents: number;
+  wallSeconds: number;
+}
+
+async function runPipeline(client: Client, config: ReturnType<typeof parsePipelineConfig>, reason: string): Promise<PipelineRun> {
+  const workflowId = `retrain-${config.model}`;
+  const handle = await client.workflow.start(retrainingPipeline, {
+    taskQueue: DEFAULT_TASK_QUEUE,
+    workflowId,
+    args: [{ config, trigger: 'manual', reason }],
+    typedSearchAttributes: [
+      { key: RetrainingModel, value: config.model },
+      { key: RetrainingTrigger, value: 'manual' },
+    ],
+    staticSummary: `Retrain ${config.model} (manual)`,
+    staticDetails: `**Model** ${config.model}\n\n**Endpoint** ${config.endpoint.name}\n\n**Trigger** manual: ${reason}`,
+  });
+  say(`  workflow ${workflowId} run ${handle.firstExecutionRunId}`);
+  let lastLine = '';
+  const follow = setInterval(() => {
+    handle
+      .query(statusQuery)
+      .then((status) => {
+        const line = `  ${status.stage.padEnd(10)} ${status.details}`;
+        if (line !== lastLine) {
+          lastLine = line;
+          say(line);
+        }
+      })
+      .catch(() => {});
+  }, 250);
+  try {
+    const outcome = await handle.result();
+    const description = await handle.describe();
+    const history = await handle.fetchHistory();
+    const wallSeconds = ((description.closeTime ?? new Date()).getTime() - description.startTime.getTime()) / 1000;
+    say(`  ${outcome.decision}: ${outcome.reason}`);
+    return { workflowId, runId: handle.firstExecutionRunId, outcome, historyEvents: history.events?.length ?? 0, wallSeconds };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) throw new Error(`pipeline run failed: ${err.cause?.message ?? err.message}`);
+    throw err;
+  } finally {
+    clearInterval(follow);
+  }
+}
+
+async function sendTraffic(runtime: SageMakerRuntimeClient, endpointName: string, rows: number[][]): Promise<void> {
+  const batches: number[][][] = [];
+  for (let i = 0; i < rows.length; i += 6) batches.push(rows.slice(i, i + 6));
+  let next = 0;
+  let sent = 0;
+  const sender = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++]!;
+      await runtime.send(
+        new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'text/csv', Accept: 'application/json', Body: new TextEncoder().encode(batch.map((r) => r.join(',')).join('\n')) }),
+      );
+      sent += batch.length;
+      if (sent % 300 === 0) say(`  ${sent}/${rows.length} customers scored`);
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, sender));
+}
+
+function printSummary(s: {
+  decision: string;
+  reason: string;
+  drift: { detected: boolean; score: number; driftedFeatures: string[] };
+  dataset: { version: string; rows: number; newRows: number; quarantined: number } | null;
+  training: { jobNames: string[]; incrementalFrom: string | null };
+  evaluation: { metric: string; candidate: number | null; champion: number | null } | null;
+  endpoint: { name: string; modelPackageArn: string | null; servingNewModel: boolean };
+  historyEvents: number;
+  overheadSeconds: number;
+  webUi: string;
+}): void {
+  const lines = [
+    '',
+    `Decision: ${s.decision.toUpperCase()} — ${s.reason}`,
+    `  drift       ${s.drift.detected ? 'detected' : 'not detected'}, score ${s.drift.score.toFixed(2)} (${s.drift.driftedFeatures.join(', ') || 'no feature'})`,
+    s.dataset ? `  dataset     ${s.dataset.version}: ${s.dataset.rows} rows, ${s.dataset.newRows} new, ${s.dataset.quarantined} quarantined` : '',
+    `  training    ${s.training.jobNames.join(', ')}, warm-started from ${s.training.incrementalFrom ?? '(nothing)'}`,
+    s.evaluation ? `  evaluation  ${s.evaluation.metric}: candidate ${fmt(s.evaluation.candidate)} vs champion ${fmt(s.evaluation.champion)}` : '',
+    `  endpoint    ${s.endpoint.name} → ${s.endpoint.modelPackageArn ?? '(unchanged)'}; serving the new model: ${s.endpoint.servingNewModel}`,
+    `  temporal    ${s.historyEvents} history events, ${s.overheadSeconds}s orchestration overhead`,
+    `  web ui      ${s.webUi}`,
+    '',
+  ];
+  process.stderr.write(lines.filter((l) => l !== '').join('\n') + '\n');
+}
+
+function fmt(n: number | null): string {
+  return n === null ? 'n/a' : n.toFixed(4);
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

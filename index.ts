@@ -1,0 +1,5 @@
+// Package root: the plugin, the activities and the config schema. Workflows live in ./workflows.
+export { SageMakerRetrainingPlugin, type SageMakerRetrainingPluginOptions } from './plugin';
+export { createRetrainingActivities, type RetrainingActivities, type RetrainingDependencies } from './activities';
+export * from './domain/config';
+export const DEFAULT_TASK_QUEUE = 'sagemaker-retraining';

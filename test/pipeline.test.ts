@@ -1,0 +1,220 @@
+// The whole pipeline as a workflow on a real Temporal dev server, against the local SageMaker and S3.
+// The scenarios run in order and share one endpoint, as a model's life does.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DescribeEndpointCommand,
+  DescribeModelPackageCommand,
+  DescribeTrainingJobCommand,
+  ListTrainingJobsCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { ApplicationFailure, CancelledFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { SageMakerRetrainingPlugin } from '..';
+import { parsePipelineConfig, type PipelineConfigInput } from '../domain/config';
+import { LINEAR_LEARNER_METRIC_DEFINITIONS } from '../local/algorithms/linear-learner/metrics';
+import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { retrainingPipeline, statusQuery, type RetrainingInput, type RetrainingOutcome } from '../workflows';
+
+const TASK_QUEUE = 'pipeline-test';
+let dataDir: string;
+let stack: LocalStack;
+let worker: Worker;
+let workerRun: Promise<void>;
+let client: Client;
+let s3: S3Client;
+let sagemaker: SageMakerClient;
+let runtime: SageMakerRuntimeClient;
+let runs = 0;
+
+const config = (): PipelineConfigInput => demoConfig({ metricDefinitions: LINEAR_LEARNER_METRIC_DEFINITIONS });
+
+before(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'pipeline-test-'));
+  stack = await startLocalStack({ dataDir, buckets: [DEMO_BUCKET], applyToProcess: true });
+  s3 = new S3Client({});
+  sagemaker = new SageMakerClient({});
+  runtime = new SageMakerRuntimeClient({});
+  client = stack.temporal.environment.client;
+  worker = await Worker.create({
+    connection: stack.temporal.environment.nativeConnection,
+    namespace: stack.temporal.namespace,
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve('../worker/workflows'),
+    plugins: [new SageMakerRetrainingPlugin({ sagemaker, s3, runtime, jobPollIntervalMs: 200 })],
+  });
+  workerRun = worker.run();
+});
+
+after(async () => {
+  worker?.shutdown();
+  await workerRun?.catch(() => {});
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function start(input: RetrainingInput) {
+  return client.workflow.start(retrainingPipeline, { taskQueue: TASK_QUEUE, workflowId: `retrain-test-${++runs}`, args: [input] });
+}
+
+async function run(input: RetrainingInput): Promise<RetrainingOutcome> {
+  return (await start(input)).result();
+}
+
+async function putLabels(key: string, body: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: `labels/${key}`, Body: body }));
+}
+
+async function sendTraffic(rows: number[][]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 10) {
+    const body = rows.slice(i, i + 10).map((r) => r.join(',')).join('\n');
+    await runtime.send(new InvokeEndpointCommand({ EndpointName: 'churn-propensity', ContentType: 'text/csv', Body: new TextEncoder().encode(body) }));
+  }
+  await new Promise((r) => setTimeout(r, 1500)); // data capture flushes every second
+}
+
+async function trainingJobCount(): Promise<number> {
+  return (await sagemaker.send(new ListTrainingJobsCommand({ MaxResults: 100 }))).TrainingJobSummaries?.length ?? 0;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<WorkflowFailedError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('the run was expected to fail');
+}
+
+test('a bad config is rejected with every bad field named, and starts no job', async () => {
+  const bad = { ...config(), endpoint: { name: 'no_underscores_allowed', captureS3Uri: 'not-a-uri' }, gate: { minImprovement: -1 } };
+  assert.throws(() => parsePipelineConfig(bad), (err: Error) => {
+    assert.match(err.message, /endpoint\.name: must match/);
+    assert.match(err.message, /endpoint\.captureS3Uri: must be an s3:\/\/bucket\/prefix URI/);
+    assert.match(err.message, /gate\.minImprovement/);
+    return true;
+  });
+  // A workflow started with it anyway (say, by an old client) fails at once, naming the field.
+  const failure = await failureOf(run({ config: bad as PipelineConfigInput }));
+  assert.ok(failure.cause instanceof ApplicationFailure);
+  assert.equal(failure.cause.type, 'InvalidConfig');
+  assert.match(failure.cause.message, /endpoint\.name/);
+  assert.equal(await trainingJobCount(), 0);
+});
+
+test('the first run trains a model, registers it and creates the endpoint', async () => {
+  await putLabels('2026-10-01-initial.csv', labelledCsv(customers('before', 4000, 1)));
+  const outcome = await run({ config: config() });
+  assert.equal(outcome.decision, 'promoted', outcome.reason);
+  assert.equal(outcome.drift.verdict, 'no_champion');
+  assert.equal(outcome.champion, null);
+  assert.equal(outcome.training.length, 1);
+  assert.equal(outcome.training[0]!.incrementalFrom, null);
+  assert.ok(outcome.dataset!.rows >= 4000 * 0.99, `dataset rows ${outcome.dataset!.rows}`);
+  assert.equal(outcome.deployment!.created, true);
+  assert.equal(outcome.serving!.servingNewModel, true);
+  const endpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
+  assert.equal(endpoint.EndpointStatus, 'InService');
+  assert.equal(endpoint.EndpointConfigName, outcome.deployment!.endpointConfigName);
+});
+
+test('without drift the run is skipped, with the reason recorded, and trains nothing', async () => {
+  const before = await trainingJobCount();
+  await sendTraffic(customers('before', 600, 11).map((c) => c.features));
+  const handle = await start({ config: config() });
+  const outcome = await handle.result();
+  assert.equal(outcome.decision, 'skipped');
+  assert.equal(outcome.drift.verdict, 'no_drift');
+  assert.match(outcome.reason, /no drift/);
+  assert.ok(outcome.drift.currentCount >= 600, `captured ${outcome.drift.currentCount}`);
+  assert.equal(await trainingJobCount(), before);
+  const status = await handle.query(statusQuery);
+  assert.equal(status.stage, 'done');
+  assert.equal(status.decision, 'skipped');
+  const { searchAttributes } = await handle.describe();
+  assert.deepEqual(searchAttributes.GateDecision, ['skipped']);
+  assert.equal(typeof searchAttributes.DriftScore?.[0], 'number');
+});
+
+test('drifted traffic and new labels: retrained from the champion artifact, evaluated, promoted', async () => {
+  const championBefore = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
+  await sendTraffic(customers('after', 1200, 2).map((c) => c.features));
+  const labels = customers('after', 2000, 3);
+  await putLabels('2026-11-24.csv', labelledCsv([...labels, ...labels.slice(0, 5)]) + '0,12.5,abc,3,0.1\n7,50,20,3,0.1\n1,50,20\n');
+  const outcome = await run({ config: config() });
+
+  assert.equal(outcome.drift.verdict, 'drift');
+  assert.ok(outcome.drift.driftedFeatures.includes('monthly_spend'), `drifted: ${outcome.drift.driftedFeatures}`);
+  assert.ok(outcome.drift.driftedFeatures.includes('discount_rate'), `drifted: ${outcome.drift.driftedFeatures}`);
+  assert.equal(outcome.dataset!.quarantined, 3);
+  assert.equal(outcome.dataset!.duplicates, 5);
+  assert.ok(outcome.dataset!.newRows >= 1990, `new rows ${outcome.dataset!.newRows}`);
+  assert.ok(outcome.dataset!.parent, 'the new version records its parent');
+
+  const job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: outcome.training[0]!.jobName }));
+  const modelChannel = job.InputDataConfig?.find((c) => c.ChannelName === 'model');
+  assert.equal(modelChannel?.DataSource?.S3DataSource?.S3Uri, outcome.champion!.modelDataUrl);
+  assert.equal(modelChannel?.ContentType, 'application/x-sagemaker-model');
+
+  assert.equal(outcome.decision, 'promoted', outcome.reason);
+  assert.ok(outcome.gate!.candidate > outcome.gate!.champion!, `candidate ${outcome.gate!.candidate} vs champion ${outcome.gate!.champion}`);
+  assert.equal(outcome.serving!.servingNewModel, true);
+  const endpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
+  assert.notEqual(endpoint.EndpointConfigName, championBefore.EndpointConfigName);
+  const registered = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: outcome.modelPackageArn! }));
+  assert.equal(registered.ModelApprovalStatus, 'Approved');
+  assert.equal(registered.CustomerMetadataProperties?.DatasetVersion, outcome.dataset!.versionId);
+  assert.equal(registered.CustomerMetadataProperties?.TrainingJobName, outcome.training[0]!.jobName);
+});
+
+test('a candidate that loses to the champion is registered as Rejected and not deployed', async () => {
+  const before = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
+  // A careless hyperparameter change: one epoch at a learning rate far too high.
+  const careless = config() as PipelineConfigInput & { training: { hyperparameters: Record<string, unknown> } };
+  careless.training.hyperparameters = { ...careless.training.hyperparameters, epochs: 1, learning_rate: 50, normalize_data: 'false' };
+  const outcome = await run({ config: careless, force: true });
+  assert.equal(outcome.decision, 'rejected', outcome.reason);
+  assert.ok(outcome.gate!.candidate < outcome.gate!.champion!, `candidate ${outcome.gate!.candidate} vs champion ${outcome.gate!.champion}`);
+  assert.ok(outcome.training[0]!.hyperparameterChanges.learning_rate, 'the override is recorded');
+  const registered = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: outcome.modelPackageArn! }));
+  assert.equal(registered.ModelApprovalStatus, 'Rejected');
+  assert.match(registered.ApprovalDescription ?? '', /gate:/);
+  const after = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
+  assert.equal(after.EndpointConfigName, before.EndpointConfigName);
+});
+
+test('cancelling the run stops the training job it started', async () => {
+  const slow = config() as PipelineConfigInput & { training: { hyperparameters: Record<string, unknown> } };
+  slow.training.hyperparameters = { ...slow.training.hyperparameters, epochs: 100000 };
+  const handle = await start({ config: slow, force: true });
+  let jobName: string | undefined;
+  for (let i = 0; i < 300 && !jobName; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const jobs = await sagemaker.send(new ListTrainingJobsCommand({ StatusEquals: 'InProgress' }));
+    jobName = jobs.TrainingJobSummaries?.[0]?.TrainingJobName;
+  }
+  assert.ok(jobName, 'a training job started');
+  await handle.cancel();
+  const failure = await failureOf(handle.result());
+  assert.ok(failure.cause instanceof CancelledFailure, `cause: ${failure.cause}`);
+  const job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }));
+  assert.equal(job.TrainingJobStatus, 'Stopped');
+});
+
+test('a request SageMaker rejects fails the run with SageMaker\'s own error', async () => {
+  const unknownImage = config() as PipelineConfigInput & { training: { image: string } };
+  unknownImage.training.image = '000000000000.dkr.ecr.us-east-1.amazonaws.com/no-such-algorithm:1';
+  const failure = await failureOf(run({ config: unknownImage, force: true }));
+  const cause = failure.cause?.cause ?? failure.cause;
+  assert.ok(cause instanceof ApplicationFailure, `cause: ${cause}`);
+  assert.equal(cause.type, 'ValidationException');
+  assert.match(cause.message, /no-such-algorithm/);
+});

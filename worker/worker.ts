@@ -1,0 +1,39 @@
+// The worker entry: connect, create a worker with the plugin, run until stopped.
+// Temporal connection from @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+// TLS, profiles); AWS from the SDK's own chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SAGEMAKER, ...).
+import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { DEFAULT_TASK_QUEUE, SageMakerRetrainingPlugin } from '..';
+
+async function run() {
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectionOptions);
+  try {
+    const pollSeconds = Number(process.env.RETRAINING_JOB_POLL_SECONDS ?? 10);
+    const worker = await Worker.create({
+      connection,
+      namespace: namespace ?? 'default',
+      taskQueue: process.env.RETRAINING_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+      workflowsPath: require.resolve('./workflows'),
+      plugins: [
+        new SageMakerRetrainingPlugin({
+          sagemaker: new SageMakerClient({}),
+          s3: new S3Client({}),
+          runtime: new SageMakerRuntimeClient({}),
+          jobPollIntervalMs: pollSeconds * 1000,
+        }),
+      ],
+    });
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

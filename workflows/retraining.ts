@@ -1,0 +1,304 @@
+// The retraining pipeline: drift → dataset → train → evaluate → gate → promote.
+// Deterministic orchestration only; every side effect is an activity (see activities/).
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  defineQuery,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RetrainingActivities } from '../activities';
+import type { Champion, DatasetVersionSummary, Deployment, DriftSummary, EvaluationOutcome, ServingCheck, TrainingOutcome } from '../activities/types';
+import { InvalidConfigError, parsePipelineConfig, type PipelineConfig, type PipelineConfigInput } from '../domain/config';
+import { decideGate, type GateDecision } from '../domain/gate';
+import { clientToken, sageMakerName } from '../domain/job-names';
+import { isRetryable } from '../domain/failure';
+import * as attributes from './search-attributes';
+
+export type Trigger = 'manual' | 'schedule' | 'alert';
+
+export interface RetrainingInput {
+  config: PipelineConfigInput;
+  /** Retrain even when no drift is found. */
+  force?: boolean;
+  trigger?: Trigger;
+  /** Free text: who or what started the run (an alarm name, a schedule id, an operator). */
+  reason?: string;
+}
+
+export type Stage = 'starting' | 'drift' | 'dataset' | 'training' | 'evaluation' | 'gate' | 'registry' | 'promotion' | 'done';
+export type Decision = 'promoted' | 'rejected' | 'skipped';
+
+export interface RetrainingOutcome {
+  model: string;
+  decision: Decision;
+  reason: string;
+  champion: Champion | null;
+  drift: DriftSummary;
+  dataset: DatasetVersionSummary | null;
+  training: TrainingOutcome[];
+  evaluation: EvaluationOutcome | null;
+  gate: GateDecision | null;
+  modelPackageArn: string | null;
+  deployment: Deployment | null;
+  serving: ServingCheck | null;
+  /** Seconds spent inside SageMaker jobs and endpoint updates, to tell orchestration overhead apart. */
+  sageMakerSeconds: number;
+}
+
+export interface RetrainingStatus {
+  model: string;
+  stage: Stage;
+  details: string;
+  decision: Decision | null;
+  drift: DriftSummary | null;
+  dataset: DatasetVersionSummary | null;
+  training: TrainingOutcome[];
+  evaluation: EvaluationOutcome | null;
+  gate: GateDecision | null;
+}
+
+export const statusQuery = defineQuery<RetrainingStatus>('status');
+
+/** Config errors, failed jobs that must not be retried, and a champion changed under our feet. */
+export const NON_RETRYABLE = ['InvalidConfig', 'ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'CaptureFormat'];
+
+// Reads and writes of S3 objects and registry calls: short, retried with backoff.
+const registry = proxyActivities<RetrainingActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+// Streaming over captured traffic and datasets: long, and they heartbeat so a dead worker is noticed.
+const dataWork = proxyActivities<RetrainingActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+// SageMaker jobs and endpoint updates: one activity waits for the whole job, heartbeating from its poll
+// loop (no timer per poll in history). Cancelling the run stops the job before the activity reports back.
+const sageMaker = proxyActivities<RetrainingActivities>({
+  startToCloseTimeout: '3 days',
+  heartbeatTimeout: '1 minute',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Training attempts: a capacity failure or a job SageMaker stopped (spot wait, max runtime) resumes as a new attempt. */
+const MAX_TRAINING_ATTEMPTS = 3;
+
+export async function retrainingPipeline(input: RetrainingInput): Promise<RetrainingOutcome> {
+  const config = validConfig(input.config);
+  const run = new RunRecord(config, input.trigger ?? 'manual');
+
+  run.enter('drift', 'Resolving the champion and comparing captured traffic with its training data');
+  const champion = await registry.resolveChampion({ config });
+  run.champion = champion;
+  const drift = champion
+    ? await dataWork.detectDrift({ config, champion, windowEnd: new Date().toISOString() })
+    : firstModel();
+  run.recordDrift(drift);
+  if (!drift.detected && !input.force) {
+    return run.finish('skipped', drift.verdict === 'insufficient_data' ? `insufficient data: ${drift.currentCount} captured records, fewer than ${config.drift.minSamples}` : `no drift: score ${drift.score.toFixed(3)} below ${config.drift.driftShare}`);
+  }
+
+  run.enter('dataset', 'Merging newly labelled data into a new dataset version');
+  const dataset = await dataWork.expandDataset({ config, champion });
+  run.dataset = dataset;
+
+  run.enter('training', champion ? `Training incrementally from ${champion.modelDataUrl}` : 'Training the first model');
+  const candidate = await trainCandidate(config, champion, dataset, run);
+
+  run.enter('evaluation', 'Scoring candidate and champion on the same holdout');
+  const evaluation = await sageMaker.evaluateCandidate.executeWithOptions(
+    { summary: `evaluate ${candidate.jobName} against ${champion?.trainingJobName ?? 'no champion'}` },
+    [{ config, candidate, champion, dataset, jobName: run.name('eval') }],
+  );
+  run.recordEvaluation(evaluation);
+
+  run.enter('gate', 'Deciding whether the candidate earns its place');
+  const gate = decideGate({
+    candidate: evaluation.candidate,
+    champion: evaluation.champion,
+    policy: { metric: config.evaluation.metric, minImprovement: config.gate.minImprovement, threshold: config.gate.threshold },
+  });
+  run.recordGate(gate);
+
+  run.enter('registry', `Registering the candidate as ${gate.decision === 'promote' ? 'Approved' : 'Rejected'}`);
+  const registered = await registry.registerCandidate({
+    config,
+    candidate,
+    dataset,
+    drift,
+    evaluation,
+    gate,
+    clientToken: clientToken({ model: config.model, workflowId: run.workflowId, runId: run.runId }),
+  });
+  run.modelPackageArn = registered.modelPackageArn;
+  if (gate.decision === 'reject') return run.finish('rejected', gate.reasons.join(' '));
+
+  run.enter('promotion', `Deploying ${registered.modelPackageArn} to ${config.endpoint.name}`);
+  const deployment = await sageMaker.deployCandidate.executeWithOptions(
+    { summary: `update endpoint ${config.endpoint.name} to model package v${registered.version}` },
+    [{ config, modelPackageArn: registered.modelPackageArn, champion, modelName: run.name('model'), endpointConfigName: run.name('config') }],
+  );
+  run.deployment = deployment;
+  run.serving = await registry.verifyServing({ config, expectedTrainingJob: candidate.jobName, dataset });
+  if (!run.serving.servingNewModel) {
+    throw ApplicationFailure.nonRetryable(`endpoint ${config.endpoint.name} answered with ${run.serving.answeredBy ?? 'an unknown model'}, not ${candidate.jobName}`, 'PromotionNotServing');
+  }
+  return run.finish('promoted', gate.reasons.join(' '));
+}
+
+async function trainCandidate(config: PipelineConfig, champion: Champion | null, dataset: DatasetVersionSummary, run: RunRecord): Promise<TrainingOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const jobName = run.name('train', attempt);
+    const resumeFromCheckpoint = attempt > 1;
+    const outcome = await sageMaker.trainCandidate.executeWithOptions(
+      { summary: `training job ${jobName}, attempt ${attempt}${resumeFromCheckpoint ? ', resuming from checkpoint' : ''}` },
+      [{ config, champion, dataset, jobName, attempt, resumeFromCheckpoint }],
+    );
+    run.recordTraining(outcome);
+    if (outcome.status === 'Completed') return outcome;
+    const failure = outcome.failureClass ?? 'algorithm_error';
+    if (failure === 'stopped_by_operator') {
+      throw ApplicationFailure.nonRetryable(`training job ${jobName} was stopped by an operator outside this workflow; not retried`, 'StoppedByOperator');
+    }
+    if (!isRetryable(failure) || attempt >= MAX_TRAINING_ATTEMPTS) {
+      throw ApplicationFailure.nonRetryable(`training job ${jobName} ended ${outcome.status} (${failure}): ${outcome.failureReason ?? outcome.secondaryStatus}`, 'TrainingFailed');
+    }
+    log.warn('training attempt ended early; starting a new attempt', { jobName, failure, attempt });
+  }
+}
+
+function validConfig(input: PipelineConfigInput): PipelineConfig {
+  try {
+    return parsePipelineConfig(input, 'pipeline config (workflow input)');
+  } catch (err) {
+    if (err instanceof InvalidConfigError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidConfig', err.issues);
+    throw err;
+  }
+}
+
+function firstModel(): DriftSummary {
+  return { verdict: 'no_champion', detected: true, score: 0, driftedFeatures: [], reportUri: null, currentCount: 0, referenceCount: 0, features: [] };
+}
+
+/** What the run has done so far: answers the status query and keeps search attributes and UI details current. */
+class RunRecord {
+  readonly workflowId = workflowInfo().workflowId;
+  readonly runId = workflowInfo().runId;
+  stage: Stage = 'starting';
+  details = '';
+  champion: Champion | null = null;
+  drift: DriftSummary | null = null;
+  dataset: DatasetVersionSummary | null = null;
+  training: TrainingOutcome[] = [];
+  evaluation: EvaluationOutcome | null = null;
+  gate: GateDecision | null = null;
+  modelPackageArn: string | null = null;
+  deployment: Deployment | null = null;
+  serving: ServingCheck | null = null;
+  decision: Decision | null = null;
+
+  constructor(
+    private readonly config: PipelineConfig,
+    trigger: Trigger,
+  ) {
+    upsertSearchAttributes([
+      { key: attributes.RetrainingModel, value: config.model },
+      { key: attributes.RetrainingTrigger, value: trigger },
+    ]);
+    setHandler(statusQuery, () => ({
+      model: this.config.model,
+      stage: this.stage,
+      details: this.details,
+      decision: this.decision,
+      drift: this.drift,
+      dataset: this.dataset,
+      training: this.training,
+      evaluation: this.evaluation,
+      gate: this.gate,
+    }));
+  }
+
+  name(kind: 'train' | 'eval' | 'model' | 'config', attempt?: number): string {
+    return sageMakerName({ model: this.config.model, kind, workflowId: this.workflowId, runId: this.runId, attempt });
+  }
+
+  enter(stage: Stage, details: string): void {
+    this.stage = stage;
+    this.details = details;
+    upsertSearchAttributes([{ key: attributes.RetrainingStage, value: stage }]);
+    this.publish();
+  }
+
+  recordDrift(drift: DriftSummary): void {
+    this.drift = drift;
+    if (drift.verdict !== 'no_champion') upsertSearchAttributes([{ key: attributes.DriftScore, value: drift.score }]);
+    this.publish();
+  }
+
+  recordTraining(outcome: TrainingOutcome): void {
+    this.training.push(outcome);
+    this.publish();
+  }
+
+  recordEvaluation(evaluation: EvaluationOutcome): void {
+    this.evaluation = evaluation;
+    const metric = this.config.evaluation.metric;
+    const candidate = evaluation.candidate[metric];
+    const champion = evaluation.champion?.[metric];
+    upsertSearchAttributes([
+      ...(candidate !== undefined && Number.isFinite(candidate) ? [{ key: attributes.CandidateMetric, value: candidate }] : []),
+      ...(champion !== undefined && Number.isFinite(champion) ? [{ key: attributes.ChampionMetric, value: champion }] : []),
+    ]);
+    this.publish();
+  }
+
+  recordGate(gate: GateDecision): void {
+    this.gate = gate;
+    upsertSearchAttributes([{ key: attributes.GateDecision, value: gate.decision }]);
+    this.publish();
+  }
+
+  finish(decision: Decision, reason: string): RetrainingOutcome {
+    this.decision = decision;
+    this.enter('done', `${decision}: ${reason}`);
+    if (decision === 'skipped') upsertSearchAttributes([{ key: attributes.GateDecision, value: 'skipped' }]);
+    const sageMakerSeconds =
+      this.training.reduce((s, t) => s + t.sageMakerSeconds, 0) + (this.evaluation?.sageMakerSeconds ?? 0) + (this.deployment?.sageMakerSeconds ?? 0);
+    return {
+      model: this.config.model,
+      decision,
+      reason,
+      champion: this.champion,
+      drift: this.drift ?? firstModel(),
+      dataset: this.dataset,
+      training: this.training,
+      evaluation: this.evaluation,
+      gate: this.gate,
+      modelPackageArn: this.modelPackageArn,
+      deployment: this.deployment,
+      serving: this.serving,
+      sageMakerSeconds,
+    };
+  }
+
+  /** The UI's "current details": where the run is and what it waits for. */
+  private publish(): void {
+    const lines = [`**${this.config.model}** · stage **${this.stage}**`, '', this.details];
+    if (this.drift && this.drift.verdict !== 'no_champion') {
+      lines.push('', `Drift: ${this.drift.verdict}, score ${this.drift.score.toFixed(3)}${this.drift.driftedFeatures.length ? ` (${this.drift.driftedFeatures.join(', ')})` : ''}`);
+    }
+    if (this.dataset) lines.push(`Dataset version: ${this.dataset.versionId} (${this.dataset.rows} rows, ${this.dataset.newRows} new, ${this.dataset.quarantined} quarantined)`);
+    for (const t of this.training) lines.push(`Training job ${t.jobName}: ${t.status}${t.failureReason ? ` (${t.failureReason})` : ''}`);
+    if (this.gate) lines.push(`Gate: ${this.gate.decision}. ${this.gate.reasons.join(' ')}`);
+    setCurrentDetails(lines.join('\n'));
+  }
+}
