@@ -1,0 +1,571 @@
+// Hosting: models, endpoint configs and endpoints, served by local containers that speak the
+// SageMaker inference contract (GET /ping, POST /invocations on SAGEMAKER_BIND_TO_PORT).
+import http from 'node:http';
+import { mkdir, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import path from 'node:path';
+import type {
+  ContainerDefinition,
+  CreateEndpointConfigInput,
+  CreateEndpointConfigOutput,
+  CreateEndpointInput,
+  CreateEndpointOutput,
+  CreateModelInput,
+  CreateModelOutput,
+  DataCaptureConfig,
+  DescribeEndpointConfigOutput,
+  DescribeEndpointOutput,
+  DescribeModelOutput,
+  ListEndpointsInput,
+  ListEndpointsOutput,
+  ProductionVariant,
+  UpdateEndpointInput,
+  UpdateEndpointOutput,
+} from '@aws-sdk/client-sagemaker';
+import { extract as extractTar } from 'tar';
+import { assertValid } from './constraints';
+import { LocalContainer } from './container';
+import { arnOf, assertRoleAssumable, type ServiceContext } from './context';
+import { DataCaptureWriter } from './data-capture';
+import { modelError, runtimeValidationError, validationError } from './errors';
+import { parseImageUri } from './images';
+import { listPage } from './listing';
+import type { ModelRegistryService } from './model-registry';
+import { downloadObject, objectExists, parseS3Uri } from './s3-objects';
+import * as shapes from './shapes';
+import type { EndpointRecord } from './store';
+
+/** One container of a variant, as the model defines it once model packages are resolved. */
+interface ResolvedContainer {
+  hostname: string;
+  image: string;
+  entryFile: string;
+  modelDataUrl?: string;
+  environment: Record<string, string>;
+}
+
+interface ServingContainer {
+  hostname: string;
+  port: number;
+  process: LocalContainer;
+}
+
+interface VariantDeployment {
+  variantName: string;
+  weight: number;
+  instanceCount: number;
+  /** More than one container is an inference pipeline: each output feeds the next container. */
+  containers: ServingContainer[];
+}
+
+interface Deployment {
+  configName: string;
+  variants: VariantDeployment[];
+  dataCapture?: DataCaptureConfig;
+}
+
+interface EndpointRuntime {
+  active?: Deployment;
+  /** The deploy, update or delete in progress, so operations on one endpoint never overlap. */
+  operation?: Promise<void>;
+}
+
+class DeploymentFailure extends Error {}
+
+export interface InvocationRequest {
+  endpointName: string;
+  body: Buffer;
+  contentType?: string;
+  accept?: string;
+  customAttributes?: string;
+  targetVariant?: string;
+  inferenceId?: string;
+}
+
+export interface InvocationResult {
+  body: Buffer;
+  contentType?: string;
+  invokedVariant: string;
+  customAttributes?: string;
+}
+
+const PING_INTERVAL_MS = 100;
+const INVOCATION_TIMEOUT_MS = 60_000;
+
+export class HostingService {
+  private readonly runtimes = new Map<string, EndpointRuntime>();
+  private deploymentSequence = 0;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly registry: ModelRegistryService,
+    private readonly capture: DataCaptureWriter,
+  ) {}
+
+  // ---- Models ---------------------------------------------------------------------------------
+
+  async createModel(input: CreateModelInput): Promise<CreateModelOutput> {
+    assertValid(shapes.CreateModel, input);
+    const name = input.ModelName!;
+    const arn = arnOf(this.ctx, 'model', name);
+    if (this.ctx.store.models.has(name)) throw validationError(`Cannot create already existing model "${arn}".`);
+    const containers = input.PrimaryContainer ? [input.PrimaryContainer] : (input.Containers ?? []);
+    if (containers.length === 0) throw validationError('Either PrimaryContainer or Containers must be specified.');
+    if (input.PrimaryContainer && input.Containers?.length) throw validationError('PrimaryContainer and Containers cannot both be specified.');
+    if (input.ExecutionRoleArn) assertRoleAssumable(this.ctx, input.ExecutionRoleArn);
+    const resolved = containers.map((c, i) => this.resolveContainer(c, i, containers.length));
+    for (const container of resolved) {
+      if (container.modelDataUrl && !(await objectExists(this.ctx.s3, parseS3Uri(container.modelDataUrl)))) {
+        throw validationError(`Could not find model data at ${container.modelDataUrl}.`);
+      }
+    }
+    if (this.ctx.store.models.has(name)) throw validationError(`Cannot create already existing model "${arn}".`);
+    this.ctx.store.models.set(name, { arn, request: structuredClone(input), creationTime: new Date() });
+    if (input.Tags?.length) this.ctx.store.tags.set(arn, structuredClone(input.Tags));
+    return { ModelArn: arn };
+  }
+
+  describeModel(input: { ModelName?: string }): DescribeModelOutput {
+    assertValid(shapes.DescribeModel, input);
+    const model = this.findModel(input.ModelName!);
+    const { Tags: _tags, ...request } = model.request;
+    return { ...request, ModelArn: model.arn, CreationTime: model.creationTime, EnableNetworkIsolation: request.EnableNetworkIsolation ?? false };
+  }
+
+  deleteModel(input: { ModelName?: string }): Record<string, never> {
+    assertValid(shapes.DeleteModel, input);
+    const model = this.findModel(input.ModelName!);
+    this.ctx.store.models.delete(input.ModelName!);
+    this.ctx.store.tags.delete(model.arn);
+    return {};
+  }
+
+  // ---- Endpoint configs -----------------------------------------------------------------------
+
+  createEndpointConfig(input: CreateEndpointConfigInput): CreateEndpointConfigOutput {
+    assertValid(shapes.CreateEndpointConfig, input);
+    const name = input.EndpointConfigName!;
+    const arn = arnOf(this.ctx, 'endpoint-config', name);
+    if (this.ctx.store.endpointConfigs.has(name)) throw validationError(`Cannot create already existing endpoint configuration "${arn}".`);
+    const variantNames = new Set<string>();
+    for (const variant of input.ProductionVariants!) {
+      if (variantNames.has(variant.VariantName!)) throw validationError(`Production variant names must be unique. Duplicate name: ${variant.VariantName}`);
+      variantNames.add(variant.VariantName!);
+      if (!variant.ModelName) throw validationError(`ModelName is required for production variant ${variant.VariantName}.`);
+      this.findModel(variant.ModelName);
+    }
+    this.ctx.store.endpointConfigs.set(name, { arn, request: structuredClone(input), creationTime: new Date() });
+    if (input.Tags?.length) this.ctx.store.tags.set(arn, structuredClone(input.Tags));
+    return { EndpointConfigArn: arn };
+  }
+
+  describeEndpointConfig(input: { EndpointConfigName?: string }): DescribeEndpointConfigOutput {
+    assertValid(shapes.DescribeEndpointConfig, input);
+    const config = this.findEndpointConfig(input.EndpointConfigName!);
+    const { Tags: _tags, ...request } = config.request;
+    return {
+      ...request,
+      ProductionVariants: request.ProductionVariants!.map((v) => ({ InitialVariantWeight: 1, ...v })),
+      DataCaptureConfig: request.DataCaptureConfig && { EnableCapture: true, ...request.DataCaptureConfig },
+      EndpointConfigArn: config.arn,
+      CreationTime: config.creationTime,
+    };
+  }
+
+  deleteEndpointConfig(input: { EndpointConfigName?: string }): Record<string, never> {
+    assertValid(shapes.DeleteEndpointConfig, input);
+    const config = this.findEndpointConfig(input.EndpointConfigName!);
+    this.ctx.store.endpointConfigs.delete(input.EndpointConfigName!);
+    this.ctx.store.tags.delete(config.arn);
+    return {};
+  }
+
+  // ---- Endpoints ------------------------------------------------------------------------------
+
+  createEndpoint(input: CreateEndpointInput): CreateEndpointOutput {
+    assertValid(shapes.CreateEndpoint, input);
+    const name = input.EndpointName!;
+    const arn = arnOf(this.ctx, 'endpoint', name);
+    if (this.ctx.store.endpoints.has(name)) throw validationError(`Cannot create already existing endpoint "${arn}".`);
+    const config = this.findEndpointConfig(input.EndpointConfigName!);
+    for (const variant of config.request.ProductionVariants!) this.findModel(variant.ModelName!);
+    const now = new Date();
+    const record: EndpointRecord = {
+      arn,
+      name,
+      configName: config.request.EndpointConfigName!,
+      status: 'Creating',
+      creationTime: now,
+      lastModifiedTime: now,
+      lastDeploymentConfig: input.DeploymentConfig,
+      deployedImages: {},
+    };
+    this.ctx.store.endpoints.set(name, record);
+    if (input.Tags?.length) this.ctx.store.tags.set(arn, structuredClone(input.Tags));
+    const runtime: EndpointRuntime = {};
+    this.runtimes.set(name.toLowerCase(), runtime);
+    runtime.operation = this.deploy(record, record.configName)
+      .then((deployment) => {
+        runtime.active = deployment;
+        record.status = 'InService';
+      })
+      .catch((err: Error) => {
+        record.status = 'Failed';
+        record.failureReason = err.message;
+      })
+      .finally(() => {
+        record.lastModifiedTime = new Date();
+      });
+    return { EndpointArn: arn };
+  }
+
+  /**
+   * Blue/green: the new config's containers start next to the serving ones, traffic moves only
+   * once they answer /ping, then the old ones stop. A failed rollout leaves the old config serving
+   * and the endpoint InService with the reason, as SageMaker's rollback does.
+   */
+  updateEndpoint(input: UpdateEndpointInput): UpdateEndpointOutput {
+    assertValid(shapes.UpdateEndpoint, input);
+    const record = this.findEndpoint(input.EndpointName!);
+    if (record.status !== 'InService') throw validationError(`Cannot update in-progress endpoint "${record.arn}".`);
+    const config = this.findEndpointConfig(input.EndpointConfigName!);
+    for (const variant of config.request.ProductionVariants!) this.findModel(variant.ModelName!);
+    const runtime = this.runtimes.get(record.name.toLowerCase())!;
+    record.status = 'Updating';
+    record.pendingConfigName = config.request.EndpointConfigName!;
+    record.failureReason = undefined;
+    record.lastModifiedTime = new Date();
+    if (input.DeploymentConfig) record.lastDeploymentConfig = input.DeploymentConfig;
+    else if (!input.RetainDeploymentConfig) record.lastDeploymentConfig = undefined;
+    const previousImages = record.deployedImages;
+    runtime.operation = this.deploy(record, record.pendingConfigName)
+      .then(async (deployment) => {
+        const retired = runtime.active;
+        runtime.active = deployment;
+        record.configName = deployment.configName;
+        await this.stopDeployment(retired);
+      })
+      .catch((err: Error) => {
+        record.deployedImages = previousImages;
+        record.failureReason = err.message;
+      })
+      .finally(() => {
+        record.status = 'InService';
+        record.pendingConfigName = undefined;
+        record.lastModifiedTime = new Date();
+      });
+    return { EndpointArn: record.arn };
+  }
+
+  describeEndpoint(input: { EndpointName?: string }): DescribeEndpointOutput {
+    assertValid(shapes.DescribeEndpoint, input);
+    const record = this.findEndpoint(input.EndpointName!);
+    const active = this.runtimes.get(record.name.toLowerCase())?.active;
+    const capture = active?.dataCapture;
+    return {
+      EndpointName: record.name,
+      EndpointArn: record.arn,
+      EndpointConfigName: record.configName,
+      ProductionVariants: active?.variants.map((v) => ({
+        VariantName: v.variantName,
+        DeployedImages: record.deployedImages[v.variantName],
+        CurrentWeight: v.weight,
+        DesiredWeight: v.weight,
+        CurrentInstanceCount: v.instanceCount,
+        DesiredInstanceCount: v.instanceCount,
+      })),
+      DataCaptureConfig: capture && {
+        EnableCapture: capture.EnableCapture ?? true,
+        CaptureStatus: capture.EnableCapture === false ? 'Stopped' : 'Started',
+        CurrentSamplingPercentage: capture.InitialSamplingPercentage,
+        DestinationS3Uri: capture.DestinationS3Uri,
+        KmsKeyId: capture.KmsKeyId,
+      },
+      EndpointStatus: record.status,
+      FailureReason: record.failureReason,
+      CreationTime: record.creationTime,
+      LastModifiedTime: record.lastModifiedTime,
+      LastDeploymentConfig: record.lastDeploymentConfig,
+      PendingDeploymentSummary: record.pendingConfigName ? { EndpointConfigName: record.pendingConfigName, StartTime: record.lastModifiedTime } : undefined,
+    };
+  }
+
+  deleteEndpoint(input: { EndpointName?: string }): Record<string, never> {
+    assertValid(shapes.DeleteEndpoint, input);
+    const record = this.findEndpoint(input.EndpointName!);
+    const runtime = this.runtimes.get(record.name.toLowerCase());
+    record.status = 'Deleting';
+    record.lastModifiedTime = new Date();
+    const previous = runtime?.operation ?? Promise.resolve();
+    const deletion = previous.then(async () => {
+      await this.stopDeployment(runtime?.active);
+      await this.capture.flush();
+      this.ctx.store.endpoints.delete(record.name);
+      this.ctx.store.tags.delete(record.arn);
+      this.runtimes.delete(record.name.toLowerCase());
+    });
+    if (runtime) runtime.operation = deletion;
+    return {};
+  }
+
+  listEndpoints(input: ListEndpointsInput): ListEndpointsOutput {
+    assertValid(shapes.ListEndpoints, input);
+    const rows = this.ctx.store.endpoints
+      .values()
+      .filter((e) => !input.StatusEquals || e.status === input.StatusEquals)
+      .map((e) => ({ name: e.name, creationTime: e.creationTime, lastModifiedTime: e.lastModifiedTime, endpoint: e }));
+    const { page, nextToken } = listPage(rows, input, {
+      sortBy: (row) => (input.SortBy === 'Name' ? row.name : input.SortBy === 'Status' ? row.endpoint.status : row.creationTime.getTime()),
+      defaultOrder: 'Descending',
+      defaultMaxResults: 10,
+    });
+    return {
+      Endpoints: page.map(({ endpoint }) => ({
+        EndpointName: endpoint.name,
+        EndpointArn: endpoint.arn,
+        CreationTime: endpoint.creationTime,
+        LastModifiedTime: endpoint.lastModifiedTime,
+        EndpointStatus: endpoint.status,
+      })),
+      NextToken: nextToken,
+    };
+  }
+
+  // ---- Runtime --------------------------------------------------------------------------------
+
+  async invoke(request: InvocationRequest): Promise<InvocationResult> {
+    const record = this.ctx.store.endpoints.get(request.endpointName);
+    const deployment = record && this.runtimes.get(record.name.toLowerCase())?.active;
+    if (!record || !deployment) throw runtimeValidationError(`Endpoint ${request.endpointName} of account ${this.ctx.accountId} not found.`);
+    const variant = request.targetVariant
+      ? deployment.variants.find((v) => v.variantName === request.targetVariant)
+      : pickByWeight(deployment.variants);
+    if (!variant) {
+      throw runtimeValidationError(`Variant ${request.targetVariant} not found for endpoint ${record.name} of account ${this.ctx.accountId}.`);
+    }
+    const inferenceTime = new Date();
+    let body = request.body;
+    let contentType = request.contentType;
+    let customAttributes: string | undefined;
+    for (const [index, container] of variant.containers.entries()) {
+      const last = index === variant.containers.length - 1;
+      const response = await containerRequest(container.port, 'POST', '/invocations', {
+        ...(contentType ? { 'Content-Type': contentType } : {}),
+        ...(last && request.accept ? { Accept: request.accept } : {}),
+        ...(request.customAttributes ? { 'X-Amzn-SageMaker-Custom-Attributes': request.customAttributes } : {}),
+      }, body).catch((err: Error) => {
+        throw this.modelFailure(record.name, container.hostname, 500, `The container did not answer: ${err.message}`);
+      });
+      if (response.status >= 400) throw this.modelFailure(record.name, container.hostname, response.status, response.body.toString('utf8'));
+      body = response.body;
+      contentType = headerValue(response.headers['content-type']);
+      customAttributes = headerValue(response.headers['x-amzn-sagemaker-custom-attributes']);
+    }
+    this.capture.capture(deployment.dataCapture, {
+      endpointName: record.name,
+      variantName: variant.variantName,
+      input: { contentType: request.contentType ?? 'application/octet-stream', body: request.body },
+      output: { contentType: contentType ?? 'application/octet-stream', body },
+      inferenceId: request.inferenceId,
+      inferenceTime,
+    });
+    return { body, contentType, invokedVariant: variant.variantName, customAttributes };
+  }
+
+  async shutdown(): Promise<void> {
+    const runtimes = [...this.runtimes.values()];
+    await Promise.all(runtimes.map((r) => r.operation?.catch(() => undefined)));
+    await Promise.all(runtimes.map((r) => this.stopDeployment(r.active, 2000)));
+  }
+
+  // ---- Internals ------------------------------------------------------------------------------
+
+  private modelFailure(endpointName: string, hostname: string, status: number, message: string) {
+    const region = this.ctx.region;
+    const kind = status >= 500 ? 'server' : 'client';
+    return modelError(
+      `Received ${kind} error (${status}) from ${hostname} with message "${message}". See https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=/aws/sagemaker/Endpoints/${endpointName} in account ${this.ctx.accountId} for more information.`,
+      status,
+      message,
+      `arn:aws:logs:${region}:${this.ctx.accountId}:log-group:/aws/sagemaker/Endpoints/${endpointName}`,
+    );
+  }
+
+  private resolveContainer(container: ContainerDefinition, index: number, count: number): ResolvedContainer {
+    const hostname = container.ContainerHostname ?? (count === 1 ? 'primary' : `container-${index + 1}`);
+    let image = container.Image;
+    let modelDataUrl = container.ModelDataUrl;
+    let environment: Record<string, string> = {};
+    if (container.ModelPackageName) {
+      const pkg = this.registry.findPackage(container.ModelPackageName);
+      const packaged = pkg.request.InferenceSpecification?.Containers?.[0];
+      if (!packaged) throw validationError(`ModelPackage ${pkg.arn} has no InferenceSpecification to deploy.`);
+      image ??= packaged.Image;
+      modelDataUrl ??= packaged.ModelDataUrl;
+      environment = { ...packaged.Environment };
+    }
+    environment = { ...environment, ...container.Environment };
+    if (!image) throw validationError('Image is required for a container that does not name a ModelPackageName.');
+    const reference = parseImageUri(image);
+    const entryFile = reference && this.ctx.images.entryPoint(reference, 'serve');
+    if (!entryFile) throw validationError(`Requested image ${image} not found.`);
+    return { hostname, image, entryFile, modelDataUrl, environment };
+  }
+
+  /** Starts every variant of a config and waits until each container answers /ping. */
+  private async deploy(record: EndpointRecord, configName: string): Promise<Deployment> {
+    const config = this.findEndpointConfig(configName).request;
+    const sequence = ++this.deploymentSequence;
+    const started: ServingContainer[] = [];
+    const deployedImages: EndpointRecord['deployedImages'] = {};
+    try {
+      const variants: VariantDeployment[] = [];
+      for (const variant of config.ProductionVariants!) {
+        const model = this.findModel(variant.ModelName!).request;
+        const definitions = model.PrimaryContainer ? [model.PrimaryContainer] : (model.Containers ?? []);
+        const resolved = definitions.map((c, i) => this.resolveContainer(c, i, definitions.length));
+        const containers: ServingContainer[] = [];
+        for (const [index, container] of resolved.entries()) {
+          const serving = await this.startServing(record, variant, container, `${sequence}-${variant.VariantName}-${index + 1}`);
+          started.push(serving);
+          containers.push(serving);
+        }
+        const resolutionTime = new Date();
+        deployedImages[variant.VariantName!] = resolved.map((c) => ({ SpecifiedImage: c.image, ResolvedImage: c.image, ResolutionTime: resolutionTime }));
+        variants.push({
+          variantName: variant.VariantName!,
+          weight: variant.InitialVariantWeight ?? 1,
+          instanceCount: variant.InitialInstanceCount ?? 1,
+          containers,
+        });
+      }
+      record.deployedImages = deployedImages;
+      return { configName: config.EndpointConfigName!, variants, dataCapture: config.DataCaptureConfig };
+    } catch (err) {
+      await Promise.all(started.map((s) => s.process.stop(0)));
+      throw err instanceof DeploymentFailure ? err : new DeploymentFailure((err as Error).message);
+    }
+  }
+
+  private async startServing(record: EndpointRecord, variant: ProductionVariant, container: ResolvedContainer, instance: string): Promise<ServingContainer> {
+    const root = path.join(this.ctx.dataDir, 'endpoints', record.name, instance);
+    const optMl = path.join(root, 'opt_ml');
+    await rm(root, { recursive: true, force: true });
+    const modelDir = path.join(optMl, 'model');
+    await mkdir(modelDir, { recursive: true });
+    if (container.modelDataUrl) {
+      const archive = path.join(root, 'model.tar.gz');
+      try {
+        await downloadObject(this.ctx.s3, parseS3Uri(container.modelDataUrl), archive);
+        await extractTar({ file: archive, cwd: modelDir });
+      } catch {
+        throw new DeploymentFailure(
+          `Failed to download model data for container "${container.hostname}" from URL: "${container.modelDataUrl}". Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the object.`,
+        );
+      }
+    }
+    const port = await freePort();
+    const server = await LocalContainer.start({
+      entryFile: container.entryFile,
+      args: ['serve'],
+      optMl,
+      env: { AWS_REGION: this.ctx.region, SAGEMAKER_BIND_TO_PORT: String(port), SAGEMAKER_SAFE_PORT_RANGE: `${port}-${port}`, ...container.environment },
+      logFile: path.join(this.ctx.dataDir, 'logs', 'endpoints', record.name, `${variant.VariantName}.log`),
+    });
+    const timeoutMs = variant.ContainerStartupHealthCheckTimeoutInSeconds
+      ? variant.ContainerStartupHealthCheckTimeoutInSeconds * 1000
+      : this.ctx.endpointStartupTimeoutMs;
+    if (!(await waitForPing(port, server, timeoutMs))) {
+      await server.stop(0);
+      throw new DeploymentFailure(
+        `The ${container.hostname} container for production variant ${variant.VariantName} did not pass the ping health check. Please check CloudWatch logs for this endpoint.`,
+      );
+    }
+    return { hostname: container.hostname, port, process: server };
+  }
+
+  private async stopDeployment(deployment: Deployment | undefined, graceMs = this.ctx.stopGraceMs): Promise<void> {
+    if (!deployment) return;
+    await Promise.all(deployment.variants.flatMap((v) => v.containers.map((c) => c.process.stop(graceMs))));
+  }
+
+  private findModel(name: string) {
+    const model = this.ctx.store.models.get(name);
+    if (!model) throw validationError(`Could not find model "${arnOf(this.ctx, 'model', name)}".`);
+    return model;
+  }
+
+  private findEndpointConfig(name: string) {
+    const config = this.ctx.store.endpointConfigs.get(name);
+    if (!config) throw validationError(`Could not find endpoint configuration "${arnOf(this.ctx, 'endpoint-config', name)}".`);
+    return config;
+  }
+
+  private findEndpoint(name: string): EndpointRecord {
+    const endpoint = this.ctx.store.endpoints.get(name);
+    if (!endpoint) throw validationError(`Could not find endpoint "${arnOf(this.ctx, 'endpoint', name)}".`);
+    return endpoint;
+  }
+}
+
+function pickByWeight(variants: VariantDeployment[]): VariantDeployment | undefined {
+  const total = variants.reduce((sum, v) => sum + v.weight, 0);
+  if (total <= 0) return variants[0];
+  let ticket = Math.random() * total;
+  for (const variant of variants) {
+    ticket -= variant.weight;
+    if (ticket < 0) return variant;
+  }
+  return variants[variants.length - 1];
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+interface ContainerResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function containerRequest(port: number, method: string, urlPath: string, headers: Record<string, string>, body?: Buffer): Promise<ContainerResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: urlPath, headers: { ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) }, timeout: INVOCATION_TIMEOUT_MS },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitForPing(port: number, container: LocalContainer, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && container.running) {
+    const healthy = await containerRequest(port, 'GET', '/ping', {})
+      .then((r) => r.status === 200)
+      .catch(() => false);
+    if (healthy) return true;
+    await new Promise((resolve) => setTimeout(resolve, PING_INTERVAL_MS));
+  }
+  return false;
+}

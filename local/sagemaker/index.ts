@@ -1,0 +1,102 @@
+// The local SageMaker: an HTTP server on loopback that the unmodified AWS SDK clients reach
+// through their usual endpoint settings, so pipelines can run end to end before touching AWS.
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ServiceContext } from './context';
+import { controlPlaneOperations } from './control-plane';
+import { DataCaptureWriter } from './data-capture';
+import { HostingService } from './hosting';
+import { ImageRegistry, type AlgorithmImage } from './images';
+import { ModelRegistryService } from './model-registry';
+import { ProcessingService } from './processing';
+import { SageMakerStore } from './store';
+import { TaggingService } from './tagging';
+import { TrainingService } from './training';
+import { createWireServer } from './wire';
+
+export type { AlgorithmImage } from './images';
+export { BUILT_IN_IMAGES } from './images';
+
+export interface LocalSageMakerOptions {
+  /** Job roots, logs and extracted models live here. */
+  dataDir: string;
+  /** An S3 client aimed at local S3; inputs are downloaded and artifacts uploaded through it. */
+  s3: S3Client;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Default 'us-east-1'. */
+  region?: string;
+  /** Default '000000000000'. */
+  accountId?: string;
+  /** Role ARNs that exist; others fail as an unassumable role would. Default '*'. */
+  roles?: string[] | '*';
+  /** SIGTERM grace on stop (SageMaker uses 120). Default 10. */
+  stopGraceSeconds?: number;
+  /** How often buffered data-capture records are written to S3. Default 1000. */
+  captureFlushMs?: number;
+  /** The account quota on instances across running training jobs (one per job by default). Default 20. */
+  trainingInstanceQuota?: number;
+  /** Control-plane calls per second before ThrottlingException. Default 10000. */
+  controlPlaneRateLimit?: number;
+  /** How long an endpoint container may take to answer /ping, unless the variant says. Default 60000. */
+  endpointStartupTimeoutMs?: number;
+  /** How often checkpoints are uploaded while a job runs. Default 2000. */
+  checkpointSyncMs?: number;
+  /** Extra images by repository name, next to the built-in ones; paths absolute or project-relative. */
+  images?: Record<string, AlgorithmImage>;
+}
+
+export interface LocalSageMaker {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<LocalSageMaker> {
+  const dataDir = path.resolve(opts.dataDir);
+  await mkdir(path.join(dataDir, 'logs'), { recursive: true });
+  const ctx: ServiceContext = {
+    region: opts.region ?? 'us-east-1',
+    accountId: opts.accountId ?? '000000000000',
+    dataDir,
+    s3: opts.s3,
+    store: new SageMakerStore(),
+    images: new ImageRegistry(opts.images),
+    roles: opts.roles === undefined || opts.roles === '*' ? '*' : new Set(opts.roles),
+    stopGraceMs: (opts.stopGraceSeconds ?? 10) * 1000,
+    trainingInstanceQuota: opts.trainingInstanceQuota ?? 20,
+    endpointStartupTimeoutMs: opts.endpointStartupTimeoutMs ?? 60_000,
+    checkpointSyncMs: opts.checkpointSyncMs ?? 2000,
+  };
+  const capture = new DataCaptureWriter(opts.s3, opts.captureFlushMs ?? 1000);
+  const training = new TrainingService(ctx);
+  const processing = new ProcessingService(ctx);
+  const registry = new ModelRegistryService(ctx);
+  const hosting = new HostingService(ctx, registry, capture);
+  const tagging = new TaggingService(ctx);
+  const server = createWireServer({
+    operations: controlPlaneOperations({ training, processing, registry, hosting, tagging }),
+    invoke: (request) => hosting.invoke(request),
+    rateLimit: opts.controlPlaneRateLimit ?? 10_000,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close() {
+      closed ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await Promise.all([training.shutdown(), processing.shutdown(), hosting.shutdown()]);
+        await capture.close();
+        await stopped;
+      })();
+      return closed;
+    },
+  };
+}
