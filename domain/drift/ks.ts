@@ -1,0 +1,72 @@
+// Two-sample Kolmogorov–Smirnov test, two-sided, with scipy.stats.ks_2samp(method='auto')'s p-value:
+// exact while both samples have at most 10,000 values, then kstwo.sf(D, round(n1·n2/(n1+n2))).
+// Ties are allowed; like scipy, the p-value still assumes a continuous distribution.
+import {
+  EXACT_MAX_SAMPLE_SIZE,
+  greatestCommonDivisor,
+  oneSampleSurvival,
+  roundHalfToEven,
+  twoSampleExactSurvival,
+} from './kolmogorov';
+import { sortedFinite } from './samples';
+import { decide, type DriftMethod } from './types';
+
+export interface KolmogorovSmirnovResult {
+  /** D = sup |F_reference − F_current|. */
+  statistic: number;
+  pValue: number;
+  /** Which distribution produced the p-value, as scipy would have chosen. */
+  distribution: 'exact' | 'asymptotic';
+}
+
+export function kolmogorovSmirnov(reference: readonly number[], current: readonly number[]): KolmogorovSmirnovResult {
+  const a = sortedFinite(reference, 'ks', 'reference');
+  const b = sortedFinite(current, 'ks', 'current');
+  const n1 = a.length;
+  const n2 = b.length;
+  const g = greatestCommonDivisor(n1, n2);
+  // D·lcm(n1, n2) is the integer |i·(n2/g) − j·(n1/g)|; tracking it exactly avoids rounding the statistic.
+  const scale1 = n2 / g;
+  const scale2 = n1 / g;
+
+  let i = 0;
+  let j = 0;
+  let largestGap = 0;
+  let largestScaledGap = 0;
+  while (i < n1 || j < n2) {
+    const next = j >= n2 || (i < n1 && a[i] <= b[j]) ? a[i] : b[j];
+    while (i < n1 && a[i] <= next) i++;
+    while (j < n2 && b[j] <= next) j++;
+    // The float difference is scipy's statistic in its asymptotic branch; keep it bit-for-bit.
+    largestGap = Math.max(largestGap, Math.abs(i / n1 - j / n2));
+    largestScaledGap = Math.max(largestScaledGap, Math.abs(i * scale1 - j * scale2));
+  }
+
+  if (Math.max(n1, n2) <= EXACT_MAX_SAMPLE_SIZE) {
+    const lcm = scale2 * n2;
+    return {
+      statistic: largestScaledGap / lcm,
+      pValue: twoSampleExactSurvival(n1, n2, largestScaledGap),
+      distribution: 'exact',
+    };
+  }
+  const effectiveSize = roundHalfToEven((n1 * n2) / (n1 + n2));
+  return {
+    statistic: largestGap,
+    pValue: oneSampleSurvival(effectiveSize, largestGap),
+    distribution: 'asymptotic',
+  };
+}
+
+const DEFAULT_P_VALUE_THRESHOLD = 0.05;
+
+export const ks: DriftMethod<number> = {
+  name: 'ks',
+  appliesTo: ['numerical'],
+  yields: 'p_value',
+  defaultThreshold: DEFAULT_P_VALUE_THRESHOLD,
+  compare(reference, current, threshold = DEFAULT_P_VALUE_THRESHOLD) {
+    const { statistic, pValue } = kolmogorovSmirnov(reference, current);
+    return { statistic, pValue, drifted: decide('p_value', pValue, threshold), threshold };
+  },
+};
