@@ -62,6 +62,7 @@ export class ProcessingService {
       lastModifiedTime: now,
     };
     this.ctx.store.processingJobs.set(name, record);
+    if (input.Tags?.length) this.ctx.store.tags.set(record.arn, structuredClone(input.Tags));
     const runtime: RunningProcessing = {};
     this.running.set(name.toLowerCase(), runtime);
     runtime.lifecycle = this.run(record, runtime).finally(() => this.running.delete(name.toLowerCase()));

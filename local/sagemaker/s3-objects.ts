@@ -1,6 +1,6 @@
 // Moving job data between S3 and a job's local /opt/ml, with the key-to-path rules SageMaker uses.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -102,17 +102,12 @@ export async function downloadManifest(s3: S3Client, uri: string, destDir: strin
   return relativeKeys.length;
 }
 
+/**
+ * Uploads a file as one buffer: a streamed body makes the SDK send aws-chunked content with a
+ * trailing checksum, which S3 stand-ins such as s3rver store verbatim instead of decoding.
+ */
 export async function uploadFile(s3: S3Client, file: string, location: S3Location, contentType?: string): Promise<void> {
-  const { size } = await stat(file);
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: location.bucket,
-      Key: location.key,
-      Body: createReadStream(file),
-      ContentLength: size,
-      ContentType: contentType,
-    }),
-  );
+  await s3.send(new PutObjectCommand({ Bucket: location.bucket, Key: location.key, Body: await readFile(file), ContentType: contentType }));
 }
 
 /** Every regular file under a directory, as paths relative to it (forward slashes). */

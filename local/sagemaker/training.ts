@@ -73,6 +73,7 @@ export class TrainingService {
       finalMetrics: [],
     };
     this.ctx.store.trainingJobs.set(name, record);
+    if (input.Tags?.length) this.ctx.store.tags.set(record.arn, structuredClone(input.Tags));
     const runtime: RunningTraining = {};
     this.running.set(name.toLowerCase(), runtime);
     runtime.lifecycle = this.run(record, runtime).finally(() => this.running.delete(name.toLowerCase()));
