@@ -507,6 +507,22 @@ describe('training jobs', () => {
     assert.equal(statuses.at(-1), 'MaxRuntimeExceeded');
   });
 
+  test('managed spot: MaxWaitTimeInSeconds, counted from creation, ends the job Stopped / MaxWaitTimeExceeded', async () => {
+    await sagemaker.send(
+      new CreateTrainingJobCommand(
+        trainingJob('spot-wait', {
+          AlgorithmSpecification: { TrainingImage: image('test-waiting'), TrainingInputMode: 'File' },
+          EnableManagedSpotTraining: true,
+          StoppingCondition: { MaxRuntimeInSeconds: 1, MaxWaitTimeInSeconds: 1 },
+        }),
+      ),
+    );
+    const job = await until(() => describeJob('spot-wait'), finished, 'the wait limit');
+    assert.equal(job.TrainingJobStatus, 'Stopped');
+    assert.equal(job.SecondaryStatus, 'MaxWaitTimeExceeded');
+    assert.equal(job.EnableManagedSpotTraining, true);
+  });
+
   test('a failing algorithm ends Failed with the reason it wrote to /opt/ml/output/failure', async () => {
     await sagemaker.send(new CreateTrainingJobCommand(trainingJob('failing', { AlgorithmSpecification: { TrainingImage: image('test-failing'), TrainingInputMode: 'File' } })));
     const job = await until(() => describeJob('failing'), finished, 'the failure');

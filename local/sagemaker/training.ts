@@ -436,10 +436,13 @@ function assertUniqueChannels(channels: Channel[]): void {
   }
 }
 
-/** `AlgorithmError: ` plus /opt/ml/output/failure, or the last stderr lines when the algorithm wrote none. */
+/**
+ * `AlgorithmError: ` plus /opt/ml/output/failure, or the last stderr lines when the algorithm wrote
+ * none. A reason the algorithm already classified (`ClientError:`, `AlgorithmError:`) is kept as is.
+ */
 async function algorithmFailureReason(optMl: string, container: LocalContainer, code: number | null): Promise<string> {
   const failure = (await readFile(path.join(optMl, 'output', 'failure'), 'utf8').catch(() => '')).trim();
-  if (failure.startsWith('ClientError:')) return failure;
+  if (/^(ClientError|AlgorithmError):/.test(failure)) return failure;
   if (failure) return `AlgorithmError: ${failure}`;
   const tail = container.recentStderr().slice(-5).join('\n').trim();
   return `AlgorithmError: ${tail || 'See job logs for more information'}, exit code: ${code ?? 'killed'}`;
