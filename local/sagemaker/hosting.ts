@@ -96,6 +96,7 @@ const INVOCATION_TIMEOUT_MS = 60_000;
 export class HostingService {
   private readonly runtimes = new Map<string, EndpointRuntime>();
   private deploymentSequence = 0;
+  private closing = false;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -373,7 +374,9 @@ export class HostingService {
     return { body, contentType, invokedVariant: variant.variantName, customAttributes };
   }
 
+  /** Abandons rollouts still waiting for /ping, then stops every serving container. */
   async shutdown(): Promise<void> {
+    this.closing = true;
     const runtimes = [...this.runtimes.values()];
     await Promise.all(runtimes.map((r) => r.operation?.catch(() => undefined)));
     await Promise.all(runtimes.map((r) => this.stopDeployment(r.active, 2000)));
@@ -476,7 +479,7 @@ export class HostingService {
     const timeoutMs = variant.ContainerStartupHealthCheckTimeoutInSeconds
       ? variant.ContainerStartupHealthCheckTimeoutInSeconds * 1000
       : this.ctx.endpointStartupTimeoutMs;
-    if (!(await waitForPing(port, server, timeoutMs))) {
+    if (!(await waitForPing(port, server, timeoutMs, () => this.closing))) {
       await server.stop(0);
       throw new DeploymentFailure(
         `The ${container.hostname} container for production variant ${variant.VariantName} did not pass the ping health check. Please check CloudWatch logs for this endpoint.`,
@@ -558,9 +561,9 @@ function containerRequest(port: number, method: string, urlPath: string, headers
   });
 }
 
-async function waitForPing(port: number, container: LocalContainer, timeoutMs: number): Promise<boolean> {
+async function waitForPing(port: number, container: LocalContainer, timeoutMs: number, abandoned: () => boolean): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && container.running) {
+  while (Date.now() < deadline && container.running && !abandoned()) {
     const healthy = await containerRequest(port, 'GET', '/ping', {})
       .then((r) => r.status === 200)
       .catch(() => false);

@@ -99,7 +99,7 @@ export class ProcessingService {
       runtime.stopped = true;
       record.status = 'Stopping';
       record.lastModifiedTime = new Date();
-      void runtime.container?.stop(this.ctx.stopGraceMs);
+      void runtime.container?.stop(this.graceMs());
     }
     return {};
   }
@@ -131,11 +131,20 @@ export class ProcessingService {
     };
   }
 
+  /** Stops every running job, including ones still downloading, and waits for the bookkeeping. */
   async shutdown(): Promise<void> {
     this.closing = true;
     const runtimes = [...this.running.values()];
-    await Promise.all(runtimes.map((r) => r.container?.stop(Math.min(this.ctx.stopGraceMs, 2000))));
+    for (const runtime of runtimes) {
+      runtime.stopped = true;
+      void runtime.container?.stop(this.graceMs());
+    }
     await Promise.all(runtimes.map((r) => r.lifecycle));
+  }
+
+  /** SageMaker's SIGTERM grace, cut short when the whole server is closing. */
+  private graceMs(): number {
+    return this.closing ? Math.min(this.ctx.stopGraceMs, 2000) : this.ctx.stopGraceMs;
   }
 
   private find(name: string): ProcessingJobRecord {
@@ -175,11 +184,11 @@ export class ProcessingService {
         env: { AWS_REGION: this.ctx.region, ...request.Environment },
         logFile: jobLogFile(this.ctx, name),
       });
-      if (runtime.stopped) void runtime.container.stop(this.ctx.stopGraceMs);
+      if (runtime.stopped) void runtime.container.stop(this.graceMs());
       maxRuntimeTimer = setTimeout(() => {
         runtime.stopped = true;
         record.status = 'Stopping';
-        void runtime.container?.stop(this.ctx.stopGraceMs);
+        void runtime.container?.stop(this.graceMs());
       }, (request.StoppingCondition?.MaxRuntimeInSeconds ?? 86400) * 1000);
       const exit = await runtime.container.exited;
       clearTimeout(maxRuntimeTimer);

@@ -97,7 +97,7 @@ export class TrainingService {
       TrainingJobStatus: record.status,
       SecondaryStatus: record.secondaryStatus,
       FailureReason: record.failureReason,
-      AlgorithmSpecification: { EnableSageMakerMetricsTimeSeries: false, ...request.AlgorithmSpecification!, TrainingInputMode: request.AlgorithmSpecification!.TrainingInputMode },
+      AlgorithmSpecification: { EnableSageMakerMetricsTimeSeries: false, ...request.AlgorithmSpecification! },
       InputDataConfig: request.InputDataConfig?.map(withChannelDefaults),
       StoppingCondition: { MaxRuntimeInSeconds: DEFAULT_MAX_RUNTIME_SECONDS, ...request.StoppingCondition },
       EnableNetworkIsolation: request.EnableNetworkIsolation ?? false,
@@ -151,12 +151,20 @@ export class TrainingService {
     };
   }
 
-  /** Stops every running job quickly and waits for the bookkeeping to finish. */
+  /** Stops every running job, including ones still downloading, and waits for the bookkeeping. */
   async shutdown(): Promise<void> {
     this.closing = true;
     const runtimes = [...this.running.values()];
-    await Promise.all(runtimes.map((r) => r.container?.stop(Math.min(this.ctx.stopGraceMs, 2000))));
+    for (const runtime of runtimes) {
+      runtime.stopCause ??= 'Stopped';
+      void runtime.container?.stop(this.graceMs());
+    }
     await Promise.all(runtimes.map((r) => r.lifecycle));
+  }
+
+  /** SageMaker's SIGTERM grace, cut short when the whole server is closing. */
+  private graceMs(): number {
+    return this.closing ? Math.min(this.ctx.stopGraceMs, 2000) : this.ctx.stopGraceMs;
   }
 
   private assertImagePullable(imageUri: string, roleArn: string): void {
@@ -204,7 +212,7 @@ export class TrainingService {
     runtime.stopCause = cause;
     record.status = 'Stopping';
     this.transition(record, 'Stopping', 'Stopping the training job');
-    void runtime.container?.stop(this.ctx.stopGraceMs);
+    void runtime.container?.stop(this.graceMs());
   }
 
   private async run(record: TrainingJobRecord, runtime: RunningTraining): Promise<void> {
@@ -252,7 +260,7 @@ export class TrainingService {
         logFile: jobLogFile(this.ctx, name),
         onLine: (line) => this.recordMetrics(record, metrics, line),
       });
-      if (runtime.stopCause) void runtime.container.stop(this.ctx.stopGraceMs);
+      if (runtime.stopCause) void runtime.container.stop(this.graceMs());
       const maxRuntime = request.StoppingCondition?.MaxRuntimeInSeconds ?? DEFAULT_MAX_RUNTIME_SECONDS;
       maxRuntimeTimer = setTimeout(() => this.beginStop(record, 'MaxRuntimeExceeded'), maxRuntime * 1000);
       if (checkpoints) checkpointTimer = setInterval(() => void checkpoints!.sync(), this.ctx.checkpointSyncMs);
