@@ -82,10 +82,10 @@ describe('rowKey and assignSplit', () => {
 
   it('routes close to the configured shares', () => {
     const tally: Record<Split, number> = { train: 0, validation: 0, holdout: 0 };
-    const n = 20_000;
+    const n = 5000;
     for (let i = 0; i < n; i++) tally[assignSplit(rowKey({ label: 0, features: [i, 7] }), shares)]++;
-    assert.ok(Math.abs(tally.holdout / n - 0.2) < 0.015, `holdout ${tally.holdout / n}`);
-    assert.ok(Math.abs(tally.validation / n - 0.1) < 0.015, `validation ${tally.validation / n}`);
+    assert.ok(Math.abs(tally.holdout / n - 0.2) < 0.02, `holdout ${tally.holdout / n}`);
+    assert.ok(Math.abs(tally.validation / n - 0.1) < 0.02, `validation ${tally.validation / n}`);
   });
 
   it('keeps holdout fixed when only the validation share changes', () => {
