@@ -41,6 +41,8 @@ const DATA_CHANNELS = ['train', 'validation', 'test'] as const;
 const KNOWN_CHANNELS = new Set<string>([...DATA_CHANNELS, 'model']);
 /** Shorter than this and a constant feature is treated as constant: dividing by ~0 would blow it up. */
 const MIN_FEATURE_STD = 1e-12;
+/** Epochs with at least this many mini-batches log their halfway point, so long epochs show progress. */
+const PROGRESS_MIN_BATCHES = 100;
 /** How long training may hold the event loop before letting a SIGTERM handler run. */
 const YIELD_EVERY_MS = 20;
 
@@ -179,6 +181,7 @@ async function train(): Promise<void> {
       state.lossRows += end - start;
       state.examples += end - start;
       state.batch++;
+      if (batches >= PROGRESS_MIN_BATCHES && state.batch === Math.floor(batches / 2)) log(`epoch=${state.epoch}: ${state.batch} of ${batches} mini-batches done`);
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         lastYield = performance.now();
