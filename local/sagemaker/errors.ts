@@ -16,8 +16,6 @@ export const validationError = (message: string) => new SageMakerServiceError('V
 
 export const resourceInUse = (message: string) => new SageMakerServiceError('ResourceInUse', message);
 
-export const resourceNotFound = (message: string) => new SageMakerServiceError('ResourceNotFound', message);
-
 export const resourceLimitExceeded = (message: string) => new SageMakerServiceError('ResourceLimitExceeded', message);
 
 export const throttled = () => new SageMakerServiceError('ThrottlingException', 'Rate exceeded');
