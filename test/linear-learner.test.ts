@@ -264,7 +264,7 @@ describe('training', () => {
     const data = generate('regression', 1500, 3);
     const job = await createJob({
       hyperparameters: { predictor_type: 'regressor' },
-      channels: { train: { 'train.csv': toCsv(data, 0, 1200) }, validation: { 'v.csv': toCsv(data, 1200) } },
+      channels: { train: { 'train.csv': toCsv(data, 0, 1200) }, validation: { 'v.csv': toCsv(data, 1200) }, test: { 't.csv': toCsv(data, 1350) } },
     });
     const run = await train(job, 'regressor-1');
     assert.equal(run.code, 0, run.stderr);
@@ -278,7 +278,9 @@ describe('training', () => {
     assert.ok(rmse < 0.25, `validation rmse ${rmse}`);
     const metrics = capturedMetrics(run.stdout, linearLearnerMetricDefinitions('regressor'));
     assert.ok(Math.abs(last(metrics.get('validation:rmse')!.values) - rmse) < 1e-9);
-    for (const name of ['validation:mse', 'validation:absolute_loss', 'validation:objective_loss', 'train:objective_loss']) assert.ok(metrics.has(name), name);
+    for (const name of ['validation:mse', 'validation:absolute_loss', 'validation:objective_loss', 'train:objective_loss', 'test:rmse', 'test:objective_loss']) assert.ok(metrics.has(name), name);
+    // The test channel is scored once, at the end; validation every epoch as well.
+    assert.equal(metrics.get('test:objective_loss')!.values.length, 1);
     assert.match(run.stdout, /validation mse_objective <loss>=/);
   });
 });

@@ -39,8 +39,8 @@ export function containerPaths(env: NodeJS.ProcessEnv = process.env): ContainerP
   };
 }
 
-/** A channel's directory: SM_CHANNEL_<NAME> if set, else <data dir>/<name>. */
+/** A channel's directory: SM_CHANNEL_<NAME> if set (dots and dashes become underscores), else <data dir>/<name>. */
 export function channelDir(channel: string, env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env[`SM_CHANNEL_${channel.toUpperCase()}`];
+  const fromEnv = env[`SM_CHANNEL_${channel.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`];
   return fromEnv || path.join(containerPaths(env).dataDir, channel);
 }
