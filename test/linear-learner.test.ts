@@ -448,6 +448,7 @@ describe('failures', () => {
     { name: 'a header row', spec: { hyperparameters: { predictor_type: 'regressor' }, channels: { train: { 'a.csv': 'y,x1\n1,2\n' } } }, failure: /^ClientError: train\/a\.csv line 1: the label is "y", not a number \(the CSV must be headerless, label first\)/ },
     { name: 'a ragged row', spec: { hyperparameters: { predictor_type: 'regressor' }, channels: { train: { 'a.csv': '1,2,3\n0,4\n' } } }, failure: /^ClientError: train\/a\.csv line 2: expected 2 features after the label as in the first row/ },
     { name: 'a binary label that is not 0 or 1', spec: { hyperparameters: { predictor_type: 'binary_classifier' }, channels: { train: { 'a.csv': '1,2\n2,3\n' } } }, failure: /^ClientError: train\/a\.csv line 2: the label must be 0 or 1 for binary_classifier, got 2/ },
+    { name: 'a learning rate that diverges', spec: { hyperparameters: { predictor_type: 'regressor', learning_rate: '1e10', mini_batch_size: '1' }, channels: { train: { 'a.csv': good } } }, failure: /^ClientError: training diverged: the loss became (NaN|Infinity) in epoch=0; lower learning_rate/ },
     { name: 'feature_dim that disagrees with the data', spec: { hyperparameters: { predictor_type: 'regressor', feature_dim: '3' }, channels: { train: { 'a.csv': '1,2\n' } } }, failure: /^ClientError: train\/a\.csv line 1: expected 3 features after the label as in feature_dim=3, found 1/ },
   ];
 

@@ -14,6 +14,7 @@ import { containerPaths } from '../opt-ml';
 
 /** Fixed so that the same models and holdout always give the same report, standard deviations included. */
 const SUBSAMPLE_SEED = 0;
+const paths = containerPaths();
 
 interface EvaluationArguments {
   candidate: string;
@@ -93,7 +94,7 @@ async function evaluate(): Promise<void> {
 
 /** DescribeProcessingJob's ExitMessage; best effort, since only the report files matter to the pipeline. */
 async function writeExitMessage(message: string): Promise<void> {
-  const file = containerPaths().messageFile;
+  const file = paths.messageFile;
   try {
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, `${message}\n`);
@@ -102,7 +103,6 @@ async function writeExitMessage(message: string): Promise<void> {
   }
 }
 
-const paths = containerPaths();
 // A processing job reports its failure through ExitMessage (output/message); output/failure as well,
 // for runners that read a training-style failure file.
 void runEntryPoint(evaluate, [paths.messageFile, paths.failureFile]);

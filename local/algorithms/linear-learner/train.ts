@@ -21,7 +21,7 @@ import {
   rocAuc,
 } from '../../../domain/metrics';
 import { ClientError, log, readOptionalJson, runEntryPoint } from '../container';
-import { readLabelledCsv, type LabelledRows } from '../labelled-csv';
+import { readLabelledCsv, type LabelledRows, type ReadLabelledCsvOptions } from '../labelled-csv';
 import { channelDir, containerPaths } from '../opt-ml';
 import { readCheckpoint, trainingFingerprint, writeCheckpoint, type TrainingCheckpoint } from './checkpoint';
 import { AUTO_ADAM_LEARNING_RATE, parseHyperparameters, type LinearLearnerHyperparameters } from './hyperparameters';
@@ -32,7 +32,6 @@ import {
   labelCheck,
   LINEAR_LEARNER_MODEL_FORMAT,
   loadLinearLearnerModel,
-  outputCount,
   writeLinearLearnerModel,
   type LinearLearnerModel,
 } from './model';
@@ -79,7 +78,7 @@ async function train(): Promise<void> {
 
   const checkLabel = labelCheck(hp.predictorType, hp.numClasses);
   const expectedDim = hp.featureDim ?? parent?.feature_dim;
-  const dimOrigin = hp.featureDim !== null ? `feature_dim=${hp.featureDim}` : `the warm-start model (training job ${parent?.training_job_name})`;
+  const dimOrigin = hp.featureDim !== null ? `feature_dim=${hp.featureDim}` : parent ? `the warm-start model (training job ${parent.training_job_name})` : undefined;
   const trainRows = await readChannel('train', { featureDim: expectedDim, featureDimOrigin: dimOrigin, checkLabel });
   if (parent && hp.featureDim !== null && parent.feature_dim !== hp.featureDim) {
     throw new ClientError(`feature_dim=${hp.featureDim} but the warm-start model (training job ${parent.training_job_name}) has ${parent.feature_dim} features`);
@@ -192,6 +191,9 @@ async function train(): Promise<void> {
       }
     }
     state.lastTrainLoss = (state.lossSum / state.lossRows) * lossScale;
+    if (!Number.isFinite(state.lastTrainLoss)) {
+      throw new ClientError(`training diverged: the loss became ${state.lastTrainLoss} in epoch=${state.epoch}; lower learning_rate (it was ${baseRate})`);
+    }
     log(qualityMetricLine(host, 'train', { logName: objective.logName, kind: 'loss', value: state.lastTrainLoss }, state.epoch));
     const validationLoss = validation ? learner.meanLoss(validation.features, validation.labels) * lossScale : null;
     if (validationLoss !== null) log(qualityMetricLine(host, 'validation', { logName: objective.logName, kind: 'loss', value: validationLoss }, state.epoch));
@@ -256,7 +258,7 @@ async function inputChannels(): Promise<Set<string>> {
   return new Set(names);
 }
 
-async function readChannel(channel: string, options: Omit<Parameters<typeof readLabelledCsv>[1], 'source'>): Promise<LabelledRows> {
+async function readChannel(channel: string, options: Omit<ReadLabelledCsvOptions, 'source'>): Promise<LabelledRows> {
   const dir = channelDir(channel);
   try {
     return await readLabelledCsv(dir, { ...options, source: channel });
@@ -270,9 +272,6 @@ function checkParentFits(parent: LinearLearnerModel, hp: LinearLearnerHyperparam
   const from = `the warm-start model (training job ${parent.training_job_name})`;
   if (parent.predictor_type !== hp.predictorType) throw new ClientError(`${from} is a ${parent.predictor_type} but predictor_type is ${hp.predictorType}`);
   if (parent.num_classes !== hp.numClasses) throw new ClientError(`${from} has num_classes=${parent.num_classes} but num_classes is ${hp.numClasses}`);
-  if (outputCount(parent.predictor_type, parent.num_classes) !== objectiveFor(hp.predictorType, hp.numClasses).outputs) {
-    throw new ClientError(`${from} has a different number of outputs`);
-  }
 }
 
 function normalisationOf(model: LinearLearnerModel): Normalisation {
