@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { PipelineConfig } from '../domain/config';
+import { classifyingAwsErrors } from './aws-failures';
 import { resolveChampion } from './champion';
 import { deployCandidate, verifyServing, type DeployCandidateInput, type VerifyServingInput } from './deployment';
 import { detectDrift, type DetectDriftInput } from './drift';
@@ -24,7 +25,7 @@ export interface RetrainingDependencies {
 export function createRetrainingActivities(deps: RetrainingDependencies) {
   const { sagemaker, s3, runtime } = deps;
   const poll = deps.jobPollIntervalMs ?? 10_000;
-  return {
+  return classifyingAwsErrors({
     resolveChampion: ({ config }: { config: PipelineConfig }) => resolveChampion(sagemaker, config),
     detectDrift: (input: DetectDriftInput) => detectDrift(s3, input),
     expandDataset: (input: ExpandDatasetInput) => expandDataset(s3, input),
@@ -36,7 +37,7 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
     },
     deployCandidate: (input: DeployCandidateInput) => deployCandidate(sagemaker, poll, input),
     verifyServing: (input: VerifyServingInput) => verifyServing(runtime, s3, input),
-  };
+  });
 }
 
 export type RetrainingActivities = ReturnType<typeof createRetrainingActivities>;

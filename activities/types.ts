@@ -1,4 +1,5 @@
 // What activities hand back to the workflow. Plain JSON: it is stored in the run's history.
+import type { FailureClass } from '../domain/failure';
 import type { Metrics } from '../domain/gate';
 
 /** The serving model: the latest Approved package that is actually deployed to the endpoint. */
@@ -59,7 +60,7 @@ export interface TrainingOutcome {
   status: 'Completed' | 'Failed' | 'Stopped';
   secondaryStatus: string;
   failureReason?: string;
-  failureClass?: string;
+  failureClass?: FailureClass;
   modelDataUrl?: string;
   finalMetrics: Record<string, number>;
   /** The champion artifact the job's `model` channel warm-started from. */

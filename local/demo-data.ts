@@ -61,7 +61,7 @@ export const LINEAR_LEARNER_IMAGE = '382416733822.dkr.ecr.us-east-1.amazonaws.co
 export const EVALUATION_IMAGE = '000000000000.dkr.ecr.us-east-1.amazonaws.com/sagemaker-retraining-evaluation:latest';
 
 /** The embedded default pipeline config the demo runs. */
-export function demoConfig(overrides: { metricDefinitions?: { Name: string; Regex: string }[] } = {}): PipelineConfigInput {
+export function demoConfig(overrides: { metricDefinitions?: readonly { Name: string; Regex: string }[] } = {}): PipelineConfigInput {
   const bucket = `s3://${DEMO_BUCKET}`;
   return {
     model: 'churn-propensity',
@@ -82,7 +82,7 @@ export function demoConfig(overrides: { metricDefinitions?: { Name: string; Rege
       outputS3Uri: `${bucket}/training`,
       checkpointS3Uri: `${bucket}/checkpoints`,
       hyperparameters: { predictor_type: 'binary_classifier', epochs: 10, mini_batch_size: 100, seed: 7 },
-      metricDefinitions: overrides.metricDefinitions ?? [],
+      metricDefinitions: [...(overrides.metricDefinitions ?? [])],
     },
     evaluation: { image: EVALUATION_IMAGE, outputS3Uri: `${bucket}/evaluation`, metric: 'accuracy' },
     gate: { minImprovement: 0.01 },

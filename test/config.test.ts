@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests break the config on purpose */
 // The pipeline config is validated at the edge; errors name every bad field by its path.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -57,7 +57,8 @@ after(async () => {
   worker?.shutdown();
   await workerRun?.catch(() => {});
   await stack?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  if (!process.env.KEEP_TEST_DATA) await rm(dataDir, { recursive: true, force: true });
+  else console.log('kept', dataDir);
 });
 
 async function start(input: RetrainingInput) {
@@ -175,25 +176,31 @@ test('drifted traffic and new labels: retrained from the champion artifact, eval
   assert.equal(registered.CustomerMetadataProperties?.TrainingJobName, outcome.training[0]!.jobName);
 });
 
-test('a candidate that loses to the champion is registered as Rejected and not deployed', async () => {
+test('a candidate that does not beat the champion by the required margin is registered as Rejected and not deployed', async () => {
   const before = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
-  // A careless hyperparameter change: one epoch at a learning rate far too high.
-  const careless = config() as PipelineConfigInput & { training: { hyperparameters: Record<string, unknown> } };
-  careless.training.hyperparameters = { ...careless.training.hyperparameters, epochs: 1, learning_rate: 50, normalize_data: 'false' };
-  const outcome = await run({ config: careless, force: true });
+  // Forced, with no new labels: the candidate only trains further on the champion's own data, so it
+  // cannot gain the five accuracy points this policy demands.
+  const strict = config() as PipelineConfigInput & { gate: { minImprovement: number }; training: { hyperparameters: Record<string, unknown> } };
+  strict.gate = { minImprovement: 0.05 };
+  strict.training.hyperparameters = { ...strict.training.hyperparameters, epochs: 3 };
+  const outcome = await run({ config: strict, force: true });
   assert.equal(outcome.decision, 'rejected', outcome.reason);
-  assert.ok(outcome.gate!.candidate < outcome.gate!.champion!, `candidate ${outcome.gate!.candidate} vs champion ${outcome.gate!.champion}`);
-  assert.ok(outcome.training[0]!.hyperparameterChanges.learning_rate, 'the override is recorded');
+  assert.equal(outcome.dataset!.newRows, 0);
+  assert.ok(outcome.gate!.improvement! < 0.05, `improvement ${outcome.gate!.improvement}`);
+  assert.match(outcome.reason, /0\.05/);
+  assert.deepEqual(outcome.training[0]!.hyperparameterChanges.epochs, ['10', '3'], 'the override is recorded against the champion');
   const registered = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: outcome.modelPackageArn! }));
   assert.equal(registered.ModelApprovalStatus, 'Rejected');
   assert.match(registered.ApprovalDescription ?? '', /gate:/);
   const after = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
   assert.equal(after.EndpointConfigName, before.EndpointConfigName);
+  assert.equal(outcome.deployment, null);
 });
 
 test('cancelling the run stops the training job it started', async () => {
   const slow = config() as PipelineConfigInput & { training: { hyperparameters: Record<string, unknown> } };
-  slow.training.hyperparameters = { ...slow.training.hyperparameters, epochs: 100000 };
+  // Early stopping off (patience beyond the epochs), so the job runs until it is stopped.
+  slow.training.hyperparameters = { ...slow.training.hyperparameters, epochs: 100000, early_stopping_patience: 100001 };
   const handle = await start({ config: slow, force: true });
   let jobName: string | undefined;
   for (let i = 0; i < 300 && !jobName; i++) {
