@@ -48,6 +48,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       AWS_ENDPOINT_URL_SAGEMAKER: sageMaker.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: sageMaker.endpoint,
       AWS_EC2_METADATA_DISABLED: 'true',
+      // Offline local mode: the SDK's notice about future Node.js support is noise here.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
     };
