@@ -86,8 +86,10 @@ export async function evaluateCandidate(sagemaker: SageMakerClient, s3: S3Client
     pollIntervalMs,
   });
   if (job.ProcessingJobStatus !== 'Completed') {
-    const reason = job.FailureReason ?? job.ExitMessage ?? job.ProcessingJobStatus;
-    throw ApplicationFailure.nonRetryable(`evaluation job ${jobName} ended ${job.ProcessingJobStatus}: ${reason}`, /^ClientError/.test(reason ?? '') ? 'ClientError' : 'EvaluationFailed');
+    // A processing container explains itself in ExitMessage; FailureReason is often only "See job logs".
+    const reason = [job.FailureReason, job.ExitMessage].filter(Boolean).join(' — ') || job.ProcessingJobStatus;
+    const clientError = /^ClientError/.test(job.ExitMessage ?? '') || /^ClientError/.test(job.FailureReason ?? '');
+    throw ApplicationFailure.nonRetryable(`evaluation job ${jobName} ended ${job.ProcessingJobStatus}: ${reason}`, clientError ? 'ClientError' : 'EvaluationFailed');
   }
   const reportUri = s3Join(outputUri, 'evaluation.json');
   const report = await getJson<EvaluationReport>(s3, reportUri);

@@ -32,6 +32,9 @@ const program = new Command('demo')
   .parse();
 const options = program.opts<{ once?: boolean; json?: boolean }>();
 
+// Offline demo on Node 20: the AWS SDK's notice about future Node.js support is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const started = Date.now();
 function say(line: string): void {
   const at = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
