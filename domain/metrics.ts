@@ -3,6 +3,8 @@
 // hold reference values computed with it), and the report builders emit SageMaker Model Monitor's
 // model-quality statistics shape, which Model Registry's ModelMetrics.ModelQuality.Statistics expects.
 
+import { seededRandom } from './seeded-random';
+
 /** Numeric arrays arrive as plain arrays or typed arrays from the CSV reader. */
 export type Numbers = ArrayLike<number>;
 
@@ -432,18 +434,6 @@ function subsampleStandardDeviations(p: HoldoutPredictions, seed: number): Recor
 function sampleStandardDeviation(values: readonly number[]): number {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
-}
-
-/** mulberry32: a small, well-distributed 32-bit generator; enough for choosing subsamples. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function monitorConfusionMatrix(matrix: number[][]): MonitorConfusionMatrix {

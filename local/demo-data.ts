@@ -9,21 +9,10 @@
 // After the shift (a price rise) z1 ~ N(2.5, 0.8²) and z4 ~ N(1.2, 1): spend and discount drift, and
 // high spend now drives churn. The champion misses that; a candidate trained on the new labels learns it.
 import type { PipelineConfigInput } from '../domain/config';
+import { seededRandom } from '../domain/seeded-random';
 
 export const DEMO_FEATURES = ['monthly_spend', 'tenure_months', 'support_calls', 'discount_rate'] as const;
 export type Period = 'before' | 'after';
-
-/** A small seeded generator (mulberry32) so every demo run sees the same rows. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(random: () => number): number {
   const u = 1 - random();

@@ -2,18 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAGEMAKER_NAME } from '../domain/config';
 import { clientToken, sageMakerName, type SageMakerNameParts, type SageMakerResourceKind } from '../domain/job-names';
-
-/** A small seeded generator (mulberry32) so the property test sees the same inputs on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../domain/seeded-random';
 
 const KINDS: SageMakerResourceKind[] = ['train', 'eval', 'model', 'config'];
 const ALPHABET = 'abcXYZ0189-_. /é€🙂';
@@ -54,7 +43,7 @@ describe('sageMakerName', () => {
   });
 
   it('property: always valid, ≤ 63 characters, deterministic, and distinct for distinct inputs', () => {
-    const random = seeded(20240301);
+    const random = seededRandom(20240301);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const text = (maxLength: number) => Array.from({ length: Math.floor(random() * maxLength) }, () => pick([...ALPHABET])).join('');
     // A few shared workflow ids and model names so inputs often differ in one field only.

@@ -11,6 +11,7 @@ import * as tar from 'tar';
 import { CHECKPOINT_FILE, TrainingCheckpointSchema } from '../local/algorithms/linear-learner/checkpoint';
 import { LINEAR_LEARNER_METRIC_DEFINITIONS, linearLearnerMetricDefinitions } from '../local/algorithms/linear-learner/metrics';
 import { LinearLearnerModelSchema, predict, type LinearLearnerModel } from '../local/algorithms/linear-learner/model';
+import { seededRandom } from '../domain/seeded-random';
 
 const ALGORITHM_DIR = path.resolve(__dirname, '..', 'local', 'algorithms', 'linear-learner');
 const TRAIN_ENTRY = path.join(ALGORITHM_DIR, 'train.ts');
@@ -31,17 +32,6 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 // Data: seeded, so every run of the suite sees the same rows.
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Rows {
   labels: number[];
   features: number[][];
@@ -52,7 +42,7 @@ interface Rows {
  * label is a function of the underlying standard normals.
  */
 function generate(kind: 'binary' | 'multiclass' | 'regression', count: number, seed: number, shift = 0): Rows {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   const scale = [1, 10, 100, 0.1, 5];
   const offset = [0, 50, -300, 2, 10];
@@ -356,7 +346,7 @@ describe('checkpoints and stopping', () => {
   // Heavy enough (20 classes x 40 features, one row per mini-batch) that a SIGTERM lands mid-run.
   const classes = 20;
   const dim = 40;
-  const random = seeded(11);
+  const random = seededRandom(11);
   const heavy: Rows = { labels: [], features: [] };
   for (let i = 0; i < 12000; i++) {
     const x = Array.from({ length: dim }, () => random() * 2 - 1);

@@ -3,6 +3,7 @@
 // deterministic: the same data order and settings give bit-identical weights, which is what lets a
 // job resumed from a checkpoint end exactly where an uninterrupted one would.
 import type { PredictorType } from '../../../domain/config';
+import { seededRandom } from '../../../domain/seeded-random';
 
 export interface Objective {
   /** The built-in linear learner's name for this loss in its `#quality_metric` lines. */
@@ -240,18 +241,6 @@ export class LinearLearner {
       secondMoment: Array.from(this.second),
     };
   }
-}
-
-/** Seeded PRNG (mulberry32) for the per-epoch shuffle; tiny, fast and the same on every platform. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -1,0 +1,14 @@
+// One seeded generator (mulberry32) for everything that must draw the same numbers on every run and
+// platform: shuffles in training, bootstrap subsamples in metrics, generated demo and test data.
+// Pure, so workflows and containers can share it.
+
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
