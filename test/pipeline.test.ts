@@ -150,7 +150,8 @@ test('drifted traffic and new labels: retrained from the champion artifact, eval
   await sendTraffic(customers('after', 1200, 2).map((c) => c.features));
   const labels = customers('after', 2000, 3);
   await putLabels('2026-11-24.csv', labelledCsv([...labels, ...labels.slice(0, 5)]) + '0,12.5,abc,3,0.1\n7,50,20,3,0.1\n1,50,20\n');
-  const outcome = await run({ config: config() });
+  const handle = await start({ config: config() });
+  const outcome = await handle.result();
 
   assert.equal(outcome.drift.verdict, 'drift');
   assert.ok(outcome.drift.driftedFeatures.includes('monthly_spend'), `drifted: ${outcome.drift.driftedFeatures}`);
@@ -174,6 +175,9 @@ test('drifted traffic and new labels: retrained from the champion artifact, eval
   assert.equal(registered.ModelApprovalStatus, 'Approved');
   assert.equal(registered.CustomerMetadataProperties?.DatasetVersion, outcome.dataset!.versionId);
   assert.equal(registered.CustomerMetadataProperties?.TrainingJobName, outcome.training[0]!.jobName);
+
+  // The real history replays against the current workflow code: the pipeline is deterministic.
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../worker/workflows') }, await handle.fetchHistory(), handle.workflowId);
 });
 
 test('a candidate that does not beat the champion by the required margin is registered as Rejected and not deployed', async () => {
