@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { validationError } from './errors';
+import type { FaultCounter, Fault, TimeScale } from './faults';
 import type { ImageRegistry } from './images';
 import type { SageMakerStore } from './store';
 
@@ -18,6 +19,12 @@ export interface ServiceContext {
   trainingInstanceQuota: number;
   endpointStartupTimeoutMs: number;
   checkpointSyncMs: number;
+  /** Simulated seconds per real second, for stopping conditions, fault times and reported durations. */
+  time: TimeScale;
+  /** Counts `xN` faults across jobs. */
+  faultCounter: FaultCounter;
+  /** Faults applied to every training job (the `trainingFaults` option), with the list as written. */
+  trainingFaults?: { value: string; faults: Fault[] };
 }
 
 export type ArnResource =

@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ServiceContext } from './context';
 import { controlPlaneOperations } from './control-plane';
 import { DataCaptureWriter } from './data-capture';
+import { controlPlaneFaultPicker, FaultCounter, parseFaults, TimeScale, type ControlPlaneFaults } from './faults';
 import { HostingService } from './hosting';
 import { ImageRegistry, type AlgorithmImage } from './images';
 import { ModelRegistryService } from './model-registry';
@@ -18,6 +19,7 @@ import { createWireServer } from './wire';
 
 export type { AlgorithmImage } from './images';
 export { BUILT_IN_IMAGES } from './images';
+export { FAULTS_TAG, type ControlPlaneFaults } from './faults';
 
 export interface LocalSageMakerOptions {
   /** Job roots, logs and extracted models live here. */
@@ -46,6 +48,46 @@ export interface LocalSageMakerOptions {
   checkpointSyncMs?: number;
   /** Extra images by repository name, next to the built-in ones; paths absolute or project-relative. */
   images?: Record<string, AlgorithmImage>;
+  /**
+   * Control-plane calls answered with ThrottlingException or InternalFailure (HTTP 500), at these
+   * rates, chosen by a generator seeded with `seed` (default 1). Default none.
+   */
+  faults?: ControlPlaneFaults;
+  /** A fault list, as in the `local-sagemaker:faults` tag, applied to every training job. */
+  trainingFaults?: string;
+  /** Simulated seconds per real second. Default 1. */
+  timeScale?: number;
+}
+
+/** Environment variables the server reads when the matching option is not given. */
+const ENV = {
+  timeScale: 'LOCAL_SAGEMAKER_TIME_SCALE',
+  trainingFaults: 'LOCAL_SAGEMAKER_TRAINING_FAULTS',
+  throttleRate: 'LOCAL_SAGEMAKER_THROTTLE_RATE',
+  internalErrorRate: 'LOCAL_SAGEMAKER_INTERNAL_ERROR_RATE',
+  seed: 'LOCAL_SAGEMAKER_FAULT_SEED',
+} as const;
+
+function envNumber(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got '${raw}'`);
+  return value;
+}
+
+function faultOptions(opts: LocalSageMakerOptions): { timeScale: number; trainingFaults?: string; faults?: ControlPlaneFaults } {
+  const timeScale = opts.timeScale ?? envNumber(ENV.timeScale) ?? 1;
+  if (!(timeScale > 0)) throw new Error(`timeScale must be a positive number, got ${timeScale}`);
+  const faults: ControlPlaneFaults = {
+    throttleRate: opts.faults?.throttleRate ?? envNumber(ENV.throttleRate),
+    internalErrorRate: opts.faults?.internalErrorRate ?? envNumber(ENV.internalErrorRate),
+    seed: opts.faults?.seed ?? envNumber(ENV.seed),
+  };
+  for (const rate of [faults.throttleRate, faults.internalErrorRate]) {
+    if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new Error(`fault rates must be between 0 and 1, got ${rate}`);
+  }
+  return { timeScale, trainingFaults: opts.trainingFaults ?? process.env[ENV.trainingFaults], faults };
 }
 
 export interface LocalSageMaker {
@@ -56,6 +98,7 @@ export interface LocalSageMaker {
 export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<LocalSageMaker> {
   const dataDir = path.resolve(opts.dataDir);
   await mkdir(path.join(dataDir, 'logs'), { recursive: true });
+  const { timeScale, trainingFaults, faults } = faultOptions(opts);
   const ctx: ServiceContext = {
     region: opts.region ?? 'us-east-1',
     accountId: opts.accountId ?? '000000000000',
@@ -68,6 +111,9 @@ export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<
     trainingInstanceQuota: opts.trainingInstanceQuota ?? 20,
     endpointStartupTimeoutMs: opts.endpointStartupTimeoutMs ?? 60_000,
     checkpointSyncMs: opts.checkpointSyncMs ?? 2000,
+    time: new TimeScale(timeScale),
+    faultCounter: new FaultCounter(),
+    trainingFaults: trainingFaults?.trim() ? { value: trainingFaults, faults: parseFaults(trainingFaults) } : undefined,
   };
   const capture = new DataCaptureWriter(opts.s3, opts.captureFlushMs ?? 1000);
   const training = new TrainingService(ctx);
@@ -79,6 +125,7 @@ export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<
     operations: controlPlaneOperations({ training, processing, registry, hosting, tagging }),
     invoke: (request) => hosting.invoke(request),
     rateLimit: opts.controlPlaneRateLimit ?? 10_000,
+    injectFault: controlPlaneFaultPicker(faults),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -14,6 +14,14 @@ import { assertValid } from './constraints';
 import { containerProgram, hostPath, LocalContainer, translateArgument } from './container';
 import { arnOf, assertRoleAssumable, jobLogFile, type ServiceContext } from './context';
 import { resourceInUse, resourceLimitExceeded, validationError } from './errors';
+import {
+  ALGORITHM_ERROR_REASON,
+  CAPACITY_ERROR_REASON,
+  faultsFromTags,
+  INTERNAL_ERROR_REASON,
+  type Fault,
+  type FaultKind,
+} from './faults';
 import { parseImageUri } from './images';
 import { CheckpointMirror, isNonEmptyDir, JobFailure, uploadTarGz } from './job-artifacts';
 import { listPage } from './listing';
@@ -30,6 +38,14 @@ interface RunningTraining {
   container?: LocalContainer;
   stopCause?: StopCause;
   lifecycle?: Promise<void>;
+  /** The faults this job gets (its tag's and the server's, after `xN` counting). */
+  faults: Fault[];
+  /** A spot interruption is under way: the container is going, and a new one will follow. */
+  interrupted?: boolean;
+  /** The FailureReason of an injected crash. */
+  injectedFailure?: string;
+  /** Ends a pause (an injected slow step) early, on stop. */
+  wake?: () => void;
 }
 
 export class TrainingService {
@@ -43,6 +59,7 @@ export class TrainingService {
     const name = input.TrainingJobName!;
     assertSpotSettings(input);
     assertUniqueChannels(input.InputDataConfig ?? []);
+    const tagged = faultsFromTags(input.Tags);
     const algorithm = input.AlgorithmSpecification!;
     if (!algorithm.TrainingImage) {
       throw validationError(
@@ -74,10 +91,20 @@ export class TrainingService {
     };
     this.ctx.store.trainingJobs.set(name, record);
     if (input.Tags?.length) this.ctx.store.tags.set(record.arn, structuredClone(input.Tags));
-    const runtime: RunningTraining = {};
+    const runtime: RunningTraining = { faults: this.admitFaults(input, tagged) };
     this.running.set(name.toLowerCase(), runtime);
     runtime.lifecycle = this.run(record, runtime).finally(() => this.running.delete(name.toLowerCase()));
     return { TrainingJobArn: record.arn };
+  }
+
+  /** The job's faults: its tag's and the server's, less the `xN` ones already used up. */
+  private admitFaults(input: CreateTrainingJobRequest, tagged: { value: string; faults: Fault[] } | undefined): Fault[] {
+    const checkpointUri = input.CheckpointConfig?.S3Uri;
+    const admitted: Fault[] = [];
+    for (const list of [this.ctx.trainingFaults, tagged]) {
+      if (list) admitted.push(...this.ctx.faultCounter.admit(list.faults, checkpointUri ?? list.value));
+    }
+    return admitted;
   }
 
   describe(input: { TrainingJobName?: string }): DescribeTrainingJobResponse {
@@ -157,6 +184,7 @@ export class TrainingService {
     const runtimes = [...this.running.values()];
     for (const runtime of runtimes) {
       runtime.stopCause ??= 'Stopped';
+      runtime.wake?.();
       void runtime.container?.stop(this.graceMs());
     }
     await Promise.all(runtimes.map((r) => r.lifecycle));
@@ -193,7 +221,7 @@ export class TrainingService {
   }
 
   private transition(record: TrainingJobRecord, status: SecondaryStatus, message: string, terminal = false): void {
-    const now = new Date();
+    const now = this.now(record);
     const last = record.transitions[record.transitions.length - 1];
     if (last && last.Status === status) {
       last.StatusMessage = message;
@@ -210,6 +238,7 @@ export class TrainingService {
     const runtime = this.running.get(record.request.TrainingJobName!.toLowerCase());
     if (!runtime || runtime.stopCause) return;
     runtime.stopCause = cause;
+    runtime.wake?.();
     record.status = 'Stopping';
     this.transition(record, 'Stopping', 'Stopping the training job');
     void runtime.container?.stop(this.graceMs());
@@ -218,73 +247,111 @@ export class TrainingService {
   private async run(record: TrainingJobRecord, runtime: RunningTraining): Promise<void> {
     const request = record.request;
     const name = request.TrainingJobName!;
+    const time = this.ctx.time;
     const jobRoot = path.join(this.ctx.dataDir, 'training', name);
     const optMl = path.join(jobRoot, 'opt_ml');
+    const faults = runtime.faults;
+    const has = (kind: FaultKind) => faults.some((f) => f.kind === kind && f.seconds === undefined);
+    const slowSeconds = faults.filter((f) => f.kind === 'slow').reduce((sum, f) => sum + f.seconds!, 0);
+    // Faults that fire at a point in Training; each fires once, even across spot restarts.
+    const timed = faults.filter((f) => f.seconds !== undefined && f.kind !== 'slow');
     const maxWaitSeconds = request.EnableManagedSpotTraining ? request.StoppingCondition?.MaxWaitTimeInSeconds : undefined;
     const maxWaitTimer = maxWaitSeconds
-      ? setTimeout(() => this.beginStop(record, 'MaxWaitTimeExceeded'), maxWaitSeconds * 1000 - (Date.now() - record.creationTime.getTime()))
+      ? setTimeout(
+          () => this.beginStop(record, 'MaxWaitTimeExceeded'),
+          Math.max(0, time.realMs(maxWaitSeconds) - (Date.now() - record.creationTime.getTime())),
+        )
       : undefined;
-    let maxRuntimeTimer: NodeJS.Timeout | undefined;
+    let timers: NodeJS.Timeout[] = [];
+    const clearTimers = () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers = [];
+    };
     let checkpointTimer: NodeJS.Timeout | undefined;
     let checkpoints: CheckpointMirror | undefined;
+    // Real time at which Training first began; timed faults and MaxRuntime count from it.
+    let trainingSince: number | undefined;
     try {
       await rm(jobRoot, { recursive: true, force: true });
-      for (const dir of ['input/config', 'input/data', 'model', 'output/data', 'code']) await mkdir(path.join(optMl, dir), { recursive: true });
-      this.transition(record, 'Starting', 'Preparing the instances for training');
-      if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl);
+      for (let attempt = 0; ; attempt++) {
+        // A spot restart gets a fresh instance: nothing local survives but what S3 holds.
+        await rm(optMl, { recursive: true, force: true });
+        for (const dir of ['input/config', 'input/data', 'model', 'output/data', 'code']) await mkdir(path.join(optMl, dir), { recursive: true });
+        this.transition(record, 'Starting', attempt === 0 ? 'Preparing the instances for training' : 'Restarting training on a new spot instance');
+        if (attempt === 0 && has('capacity-error')) throw new JobFailure(CAPACITY_ERROR_REASON);
+        if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl);
 
-      this.transition(record, 'Downloading', 'Downloading input data');
-      await this.writeInputConfig(request, optMl);
-      await this.downloadChannels(request, optMl);
-      if (request.CheckpointConfig) {
-        const localDir = hostPath(request.CheckpointConfig.LocalPath ?? '/opt/ml/checkpoints', optMl);
-        checkpoints = new CheckpointMirror(this.ctx.s3, localDir, request.CheckpointConfig.S3Uri!);
-        await checkpoints.restore();
-      }
-      if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl);
+        this.transition(record, 'Downloading', 'Downloading input data');
+        // SageMaker bills from the moment the instances are up, download included.
+        record.trainingStartTime ??= this.now(record);
+        if (attempt === 0 && slowSeconds > 0) await this.pause(runtime, time.realMs(slowSeconds));
+        if (attempt === 0 && has('internal-error')) throw new JobFailure(INTERNAL_ERROR_REASON);
+        await this.writeInputConfig(request, optMl);
+        await this.downloadChannels(request, optMl);
+        if (request.CheckpointConfig) {
+          const localDir = hostPath(request.CheckpointConfig.LocalPath ?? '/opt/ml/checkpoints', optMl);
+          checkpoints = new CheckpointMirror(this.ctx.s3, localDir, request.CheckpointConfig.S3Uri!);
+          await checkpoints.restore();
+        }
+        if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl);
 
-      this.transition(record, 'Training', 'Downloading the training image');
-      const image = parseImageUri(request.AlgorithmSpecification!.TrainingImage!)!;
-      const imageEntry = this.ctx.images.entryPoint(image, 'train');
-      if (!imageEntry) throw new JobFailure(`ClientError: The image ${image.uri} has no training entry point in the local image map.`);
-      const program = containerProgram(imageEntry, request.AlgorithmSpecification!.ContainerEntrypoint, optMl);
-      const args = request.AlgorithmSpecification!.ContainerArguments?.map((a) => translateArgument(a, optMl)) ?? ['train'];
-      record.trainingStartTime = new Date();
-      this.transition(record, 'Training', 'Training image download completed. Training in progress.');
-      const metrics = metricMatchers(request);
-      runtime.container = await LocalContainer.start({
-        entryFile: program.entryFile,
-        args: [...program.leadingArgs, ...args],
-        optMl,
-        env: this.containerEnvironment(record, optMl),
-        logFile: jobLogFile(this.ctx, name),
-        onLine: (line) => this.recordMetrics(record, metrics, line),
-      });
-      if (runtime.stopCause) void runtime.container.stop(this.graceMs());
-      const maxRuntime = request.StoppingCondition?.MaxRuntimeInSeconds ?? DEFAULT_MAX_RUNTIME_SECONDS;
-      maxRuntimeTimer = setTimeout(() => this.beginStop(record, 'MaxRuntimeExceeded'), maxRuntime * 1000);
-      if (checkpoints) checkpointTimer = setInterval(() => void checkpoints!.sync(), this.ctx.checkpointSyncMs);
-      const exit = await runtime.container.exited;
-      clearTimeout(maxRuntimeTimer);
-      clearInterval(checkpointTimer);
-      record.trainingEndTime = new Date();
-      if (!this.closing) await checkpoints?.sync();
+        this.transition(record, 'Training', 'Downloading the training image');
+        const image = parseImageUri(request.AlgorithmSpecification!.TrainingImage!)!;
+        const imageEntry = this.ctx.images.entryPoint(image, 'train');
+        if (!imageEntry) throw new JobFailure(`ClientError: The image ${image.uri} has no training entry point in the local image map.`);
+        const program = containerProgram(imageEntry, request.AlgorithmSpecification!.ContainerEntrypoint, optMl);
+        const args = request.AlgorithmSpecification!.ContainerArguments?.map((a) => translateArgument(a, optMl)) ?? ['train'];
+        this.transition(record, 'Training', 'Training image download completed. Training in progress.');
+        const metrics = metricMatchers(request);
+        const container = await LocalContainer.start({
+          entryFile: program.entryFile,
+          args: [...program.leadingArgs, ...args],
+          optMl,
+          env: this.containerEnvironment(record, optMl),
+          logFile: jobLogFile(this.ctx, name),
+          onLine: (line) => this.recordMetrics(record, metrics, line),
+        });
+        runtime.container = container;
+        trainingSince ??= Date.now();
+        const since = trainingSince;
+        const after = (simSeconds: number, action: () => void) =>
+          timers.push(setTimeout(action, Math.max(0, time.realMs(simSeconds) - (Date.now() - since))));
+        if (runtime.stopCause) void container.stop(this.graceMs());
+        after(request.StoppingCondition?.MaxRuntimeInSeconds ?? DEFAULT_MAX_RUNTIME_SECONDS, () => this.beginStop(record, 'MaxRuntimeExceeded'));
+        for (const fault of timed) after(fault.seconds!, () => this.fire(record, runtime, fault, timed));
+        if (checkpoints) checkpointTimer = setInterval(() => void checkpoints!.sync(), this.ctx.checkpointSyncMs);
+        const exit = await container.exited;
+        clearTimers();
+        clearInterval(checkpointTimer);
 
-      if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl);
-      if (exit.code !== 0) {
-        throw new JobFailure(await algorithmFailureReason(optMl, runtime.container, exit.code));
+        if (runtime.interrupted && !runtime.stopCause) {
+          // Managed spot: checkpoints go up, and training resumes from them on a new instance.
+          runtime.interrupted = false;
+          runtime.container = undefined;
+          if (!this.closing) await checkpoints?.sync();
+          continue;
+        }
+        record.trainingEndTime = this.now(record);
+        if (!this.closing) await checkpoints?.sync();
+
+        if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl);
+        if (runtime.injectedFailure) throw new JobFailure(runtime.injectedFailure);
+        if (exit.code !== 0) {
+          throw new JobFailure(await algorithmFailureReason(optMl, container, exit.code));
+        }
+        this.transition(record, 'Uploading', 'Uploading generated training model');
+        await this.uploadModel(record, optMl);
+        if (await isNonEmptyDir(path.join(optMl, 'output', 'data'))) {
+          await uploadTarGz(this.ctx.s3, path.join(optMl, 'output', 'data'), path.join(jobRoot, 'output.tar.gz'), this.outputUri(request, 'output.tar.gz'));
+        }
+        record.status = 'Completed';
+        this.transition(record, 'Completed', 'Training job completed', true);
+        return;
       }
-      this.transition(record, 'Uploading', 'Uploading generated training model');
-      await this.uploadModel(record, optMl);
-      if (await isNonEmptyDir(path.join(optMl, 'output', 'data'))) {
-        await uploadTarGz(this.ctx.s3, path.join(optMl, 'output', 'data'), path.join(jobRoot, 'output.tar.gz'), this.outputUri(request, 'output.tar.gz'));
-      }
-      record.status = 'Completed';
-      this.transition(record, 'Completed', 'Training job completed', true);
     } catch (err) {
-      clearTimeout(maxRuntimeTimer);
+      clearTimers();
       clearInterval(checkpointTimer);
-      record.trainingEndTime ??= new Date();
+      record.trainingEndTime ??= this.now(record);
       if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl).catch(() => undefined);
       record.status = 'Failed';
       record.failureReason = truncate(err instanceof JobFailure ? err.message : `InternalServerError: ${(err as Error).message}`, 1024);
@@ -294,9 +361,54 @@ export class TrainingService {
     }
   }
 
+  /** A timed fault's moment in Training has come. */
+  private fire(record: TrainingJobRecord, runtime: RunningTraining, fault: Fault, pending: Fault[]): void {
+    const index = pending.indexOf(fault);
+    if (index < 0) return;
+    pending.splice(index, 1);
+    if (runtime.stopCause || runtime.injectedFailure || runtime.interrupted) return;
+    switch (fault.kind) {
+      case 'spot-interruption':
+        runtime.interrupted = true;
+        this.transition(record, 'Interrupted', 'The spot instance was interrupted; training will resume on a new instance');
+        void runtime.container?.stop(this.graceMs());
+        return;
+      case 'max-wait-exceeded':
+        return this.beginStop(record, 'MaxWaitTimeExceeded');
+      case 'max-runtime-exceeded':
+        return this.beginStop(record, 'MaxRuntimeExceeded');
+      case 'algorithm-error':
+      case 'internal-error':
+        // The container dies without a chance to save anything, as on a crash or a lost host.
+        runtime.injectedFailure = fault.kind === 'algorithm-error' ? ALGORITHM_ERROR_REASON : INTERNAL_ERROR_REASON;
+        void runtime.container?.stop(0);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Waits, unless the job is stopped first. */
+  private pause(runtime: RunningTraining, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        runtime.wake = undefined;
+        resolve();
+      }
+      runtime.wake = done;
+    });
+  }
+
+  /** The job's simulated clock (the real one at time scale 1). */
+  private now(record: TrainingJobRecord): Date {
+    return this.ctx.time.jobNow(record.creationTime);
+  }
+
   /** A stopped job keeps whatever model it saved, as SageMaker uploads it on stop. */
   private async finishStopped(record: TrainingJobRecord, runtime: RunningTraining, optMl: string): Promise<void> {
-    record.trainingEndTime ??= new Date();
+    record.trainingEndTime ??= this.now(record);
     if (!this.closing && (await isNonEmptyDir(path.join(optMl, 'model')))) {
       this.transition(record, 'Uploading', 'Uploading generated training model');
       await this.uploadModel(record, optMl);
@@ -396,7 +508,7 @@ export class TrainingService {
       const match = regex.exec(line);
       const value = match ? Number.parseFloat(match[1] ?? match[0]) : Number.NaN;
       if (!Number.isFinite(value)) continue;
-      const entry = { MetricName: name, Value: value, Timestamp: new Date() };
+      const entry = { MetricName: name, Value: value, Timestamp: this.now(record) };
       const index = record.finalMetrics.findIndex((m) => m.MetricName === name);
       if (index >= 0) record.finalMetrics[index] = entry;
       else record.finalMetrics.push(entry);

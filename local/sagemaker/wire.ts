@@ -13,6 +13,8 @@ export interface WireHandlers {
   invoke(request: InvocationRequest): Promise<InvocationResult>;
   /** Control-plane calls allowed per second before ThrottlingException. */
   rateLimit: number;
+  /** Injected control-plane failures (throttling, internal errors), drawn per call. */
+  injectFault?: () => SageMakerServiceError | undefined;
 }
 
 /** awsJson1_1 carries timestamps as epoch seconds. */
@@ -69,6 +71,8 @@ export function createWireServer(handlers: WireHandlers): http.Server {
       // SigV4 signatures are not checked, but the SDK always signs, so a request without one is not from it.
       if (!header(req, 'authorization')) throw missingAuthenticationToken();
       if (!window.admit()) throw throttled();
+      const injected = handlers.injectFault?.();
+      if (injected) throw injected;
       const operation = target.startsWith(TARGET_PREFIX) ? handlers.operations[target.slice(TARGET_PREFIX.length)] : undefined;
       if (!operation) throw unknownOperation(target);
       let input: unknown;
