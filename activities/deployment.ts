@@ -16,7 +16,7 @@ import {
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineConfig } from '../domain/config';
-import { isAlreadyExists, isNotFound, seconds, waitForSageMaker } from './sagemaker-jobs';
+import { isAlreadyExists, isNotFound, seconds, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { readLines } from './s3-objects';
 import type { Champion, DatasetVersionSummary, Deployment, ServingCheck } from './types';
 
@@ -28,7 +28,7 @@ export interface DeployCandidateInput {
   endpointConfigName: string;
 }
 
-export async function deployCandidate(sagemaker: SageMakerClient, pollIntervalMs: number, input: DeployCandidateInput): Promise<Deployment> {
+export async function deployCandidate(sagemaker: SageMakerClient, polling: JobPolling, input: DeployCandidateInput): Promise<Deployment> {
   const { config, champion, modelName, endpointConfigName } = input;
   const endpointName = config.endpoint.name;
   const started = new Date();
@@ -92,7 +92,7 @@ export async function deployCandidate(sagemaker: SageMakerClient, pollIntervalMs
     describe: () => sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })),
     isFinished: (e) => e.EndpointStatus === 'InService' || e.EndpointStatus === 'Failed',
     progress: (e) => ({ endpointName, status: e.EndpointStatus }),
-    pollIntervalMs,
+    polling,
   });
   if (done.EndpointStatus === 'Failed' || done.EndpointConfigName !== endpointConfigName) {
     throw ApplicationFailure.nonRetryable(

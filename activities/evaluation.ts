@@ -11,7 +11,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineConfig } from '../domain/config';
 import type { Metrics } from '../domain/gate';
-import { isAlreadyExists, isNotFound, seconds, waitForSageMaker } from './sagemaker-jobs';
+import { isAlreadyExists, isNotFound, seconds, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { getJson, s3Join } from './s3-objects';
 import type { Champion, DatasetVersionSummary, EvaluationOutcome, TrainingOutcome } from './types';
 
@@ -31,7 +31,7 @@ interface EvaluationReport {
 
 const PROCESSING = '/opt/ml/processing';
 
-export async function evaluateCandidate(sagemaker: SageMakerClient, s3: S3Client, pollIntervalMs: number, input: EvaluateCandidateInput): Promise<EvaluationOutcome> {
+export async function evaluateCandidate(sagemaker: SageMakerClient, s3: S3Client, polling: JobPolling, input: EvaluateCandidateInput): Promise<EvaluationOutcome> {
   const { config, candidate, champion, dataset, jobName } = input;
   if (!candidate.modelDataUrl) throw ApplicationFailure.nonRetryable(`training job ${candidate.jobName} produced no model artifact`, 'ClientError');
   const outputUri = s3Join(config.evaluation.outputS3Uri, config.model, jobName);
@@ -83,7 +83,7 @@ export async function evaluateCandidate(sagemaker: SageMakerClient, s3: S3Client
         if ((err as { name?: string }).name !== 'ValidationException') throw err;
       }
     },
-    pollIntervalMs,
+    polling,
   });
   if (job.ProcessingJobStatus !== 'Completed') {
     // A processing container explains itself in ExitMessage; FailureReason is often only "See job logs".

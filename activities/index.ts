@@ -6,6 +6,7 @@ import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { PipelineConfig } from '../domain/config';
 import { classifyingAwsErrors } from './aws-failures';
+import { DEFAULT_JOB_POLLING, type JobPolling } from './sagemaker-jobs';
 import { resolveChampion } from './champion';
 import { deployCandidate, verifyServing, type DeployCandidateInput, type VerifyServingInput } from './deployment';
 import { detectDrift, type DetectDriftInput } from './drift';
@@ -18,13 +19,13 @@ export interface RetrainingDependencies {
   sagemaker: SageMakerClient;
   s3: S3Client;
   runtime: SageMakerRuntimeClient;
-  /** How often a waiting activity asks SageMaker for a job's status (each poll is also a heartbeat). Default 10 s. */
-  jobPollIntervalMs?: number;
+  /** How a waiting activity polls SageMaker for a job's or endpoint's status. Default: 1 s, doubling to 60 s. */
+  jobPolling?: Partial<JobPolling>;
 }
 
 export function createRetrainingActivities(deps: RetrainingDependencies) {
   const { sagemaker, s3, runtime } = deps;
-  const poll = deps.jobPollIntervalMs ?? 10_000;
+  const poll: JobPolling = { ...DEFAULT_JOB_POLLING, ...deps.jobPolling };
   return classifyingAwsErrors({
     resolveChampion: ({ config }: { config: PipelineConfig }) => resolveChampion(sagemaker, config),
     detectDrift: (input: DetectDriftInput) => detectDrift(s3, input),

@@ -2,24 +2,45 @@
 // history events per poll), and on cancellation stop what we started before reporting back.
 import { CancelledFailure, Context } from '@temporalio/activity';
 
+/**
+ * How a waiting activity polls: the first poll comes quickly (short jobs finish fast), each later one
+ * waits `factor` times longer, up to `maxMs`. Between polls it still heartbeats, so the activity's
+ * heartbeat timeout (and with it cancellation and dead-worker detection) stays short whatever the cap.
+ */
+export interface JobPolling {
+  firstMs: number;
+  maxMs: number;
+  factor: number;
+}
+
+export const DEFAULT_JOB_POLLING: JobPolling = { firstMs: 1000, maxMs: 60_000, factor: 2 };
+
+/** Heartbeats go out at least this often while waiting between polls. */
+const HEARTBEAT_EVERY_MS = 15_000;
+
 export interface WaitOptions<T> {
   describe: () => Promise<T>;
   isFinished: (state: T) => boolean;
   /** Heartbeat details: what the UI and a retried attempt see. */
-  progress: (state: T) => unknown;
+  progress: (state: T) => Record<string, unknown>;
   /** Stops the job when the run is cancelled; then we wait for it to finish stopping. */
   stop?: () => Promise<void>;
-  pollIntervalMs: number;
+  polling: JobPolling;
 }
 
 export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
   const context = Context.current();
-  for (;;) {
+  let interval = opts.polling.firstMs;
+  for (let polls = 1; ; polls++) {
     const state = await opts.describe();
-    context.heartbeat(opts.progress(state));
+    const details = { ...opts.progress(state), polls };
+    context.heartbeat(details);
     if (opts.isFinished(state)) return state;
     try {
-      await context.sleep(opts.pollIntervalMs);
+      for (let waited = 0; waited < interval; waited += HEARTBEAT_EVERY_MS) {
+        await context.sleep(Math.min(HEARTBEAT_EVERY_MS, interval - waited));
+        context.heartbeat(details);
+      }
     } catch (err) {
       if (!(err instanceof CancelledFailure) || !opts.stop) throw err;
       context.log.info('run cancelled: stopping the SageMaker job it started');
@@ -27,10 +48,11 @@ export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
       for (;;) {
         const stopping = await opts.describe();
         if (opts.isFinished(stopping)) break;
-        await new Promise((resolve) => setTimeout(resolve, opts.pollIntervalMs));
+        await new Promise((resolve) => setTimeout(resolve, opts.polling.firstMs));
       }
       throw err;
     }
+    interval = Math.min(opts.polling.maxMs, interval * opts.polling.factor);
   }
 }
 

@@ -14,7 +14,7 @@ import {
 import type { PipelineConfig } from '../domain/config';
 import { classifyJobEnd } from '../domain/failure';
 import { sageMakerName } from '../domain/job-names';
-import { currentRun, isAlreadyExists, isNotFound, seconds, waitForSageMaker } from './sagemaker-jobs';
+import { currentRun, isAlreadyExists, isNotFound, seconds, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { s3Join } from './s3-objects';
 import type { Champion, DatasetVersionSummary, TrainingOutcome } from './types';
 
@@ -24,10 +24,13 @@ export interface TrainCandidateInput {
   dataset: DatasetVersionSummary;
   jobName: string;
   attempt: number;
+  /** The configured type, or a fallback after a capacity or quota failure. */
+  instanceType: string;
+  /** Use the run's checkpoint location (a later attempt resumes there) rather than a fresh one. */
   resumeFromCheckpoint: boolean;
 }
 
-export async function trainCandidate(sagemaker: SageMakerClient, pollIntervalMs: number, input: TrainCandidateInput): Promise<TrainingOutcome> {
+export async function trainCandidate(sagemaker: SageMakerClient, polling: JobPolling, input: TrainCandidateInput): Promise<TrainingOutcome> {
   const { config, champion, dataset, jobName } = input;
   const context = Context.current();
   const { workflowId, runId } = currentRun();
@@ -58,10 +61,13 @@ export async function trainCandidate(sagemaker: SageMakerClient, pollIntervalMs:
       DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: champion.modelDataUrl, S3DataDistributionType: 'FullyReplicated' } },
     });
   }
-  // Every attempt of a run shares one checkpoint prefix, so a later attempt resumes where a stopped one left off.
-  const checkpointS3Uri = config.training.checkpointS3Uri
+  // Attempts that resume share the run's checkpoint prefix, so a later attempt picks up where a stopped
+  // one left off; the first attempt and any that start afresh get their own.
+  const runCheckpoints = config.training.checkpointS3Uri
     ? s3Join(config.training.checkpointS3Uri, config.model, sageMakerName({ model: config.model, kind: 'train', workflowId, runId }))
     : undefined;
+  const checkpointS3Uri = runCheckpoints && (input.attempt === 1 || input.resumeFromCheckpoint ? runCheckpoints : s3Join(runCheckpoints, `attempt-${input.attempt}`));
+  const t = config.training;
 
   const request: CreateTrainingJobCommandInput = {
     TrainingJobName: jobName,
@@ -73,11 +79,23 @@ export async function trainCandidate(sagemaker: SageMakerClient, pollIntervalMs:
     },
     HyperParameters: hyperparameters,
     InputDataConfig: channels,
-    OutputDataConfig: { S3OutputPath: config.training.outputS3Uri },
-    ResourceConfig: { InstanceType: config.training.instanceType as never, InstanceCount: config.training.instanceCount, VolumeSizeInGB: config.training.volumeSizeInGB },
-    StoppingCondition: { MaxRuntimeInSeconds: config.training.maxRuntimeInSeconds },
+    OutputDataConfig: { S3OutputPath: t.outputS3Uri, ...(t.outputKmsKeyId ? { KmsKeyId: t.outputKmsKeyId } : {}) },
+    ResourceConfig: {
+      InstanceType: input.instanceType as never,
+      InstanceCount: t.instanceCount,
+      VolumeSizeInGB: t.volumeSizeInGB,
+      ...(t.volumeKmsKeyId ? { VolumeKmsKeyId: t.volumeKmsKeyId } : {}),
+    },
+    StoppingCondition: { MaxRuntimeInSeconds: t.maxRuntimeInSeconds, ...(t.managedSpot ? { MaxWaitTimeInSeconds: t.managedSpot.maxWaitTimeInSeconds } : {}) },
+    ...(t.managedSpot ? { EnableManagedSpotTraining: true } : {}),
     ...(checkpointS3Uri ? { CheckpointConfig: { S3Uri: checkpointS3Uri } } : {}),
+    ...(t.vpcConfig ? { VpcConfig: { SecurityGroupIds: t.vpcConfig.securityGroupIds, Subnets: t.vpcConfig.subnets } } : {}),
+    EnableNetworkIsolation: t.enableNetworkIsolation,
+    EnableInterContainerTrafficEncryption: t.enableInterContainerTrafficEncryption,
+    ...(Object.keys(t.environment).length ? { Environment: t.environment } : {}),
+    ...(t.retryStrategy ? { RetryStrategy: { MaximumRetryAttempts: t.retryStrategy.maximumRetryAttempts } } : {}),
     Tags: [
+      ...Object.entries(t.tags).map(([Key, Value]) => ({ Key, Value })),
       { Key: 'retraining:model', Value: config.model },
       { Key: 'retraining:workflow-id', Value: workflowId.slice(0, 256) },
       { Key: 'retraining:run-id', Value: runId },
@@ -91,9 +109,10 @@ export async function trainCandidate(sagemaker: SageMakerClient, pollIntervalMs:
   const job = await waitForSageMaker({
     describe: () => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName })),
     isFinished: (j) => j.TrainingJobStatus === 'Completed' || j.TrainingJobStatus === 'Failed' || j.TrainingJobStatus === 'Stopped',
-    progress: (j) => ({ jobName, status: j.TrainingJobStatus, secondaryStatus: j.SecondaryStatus }),
+    // A spot interruption shows here as SecondaryStatus Interrupted, then Training again: progress, not failure.
+    progress: (j) => ({ jobName, status: j.TrainingJobStatus, secondaryStatus: j.SecondaryStatus, message: j.SecondaryStatusTransitions?.at(-1)?.StatusMessage }),
     stop: () => stopTrainingJob(sagemaker, jobName),
-    pollIntervalMs,
+    polling,
   });
   return outcome(job, input, hyperparameters, hyperparameterChanges, reattached);
 }

@@ -147,7 +147,7 @@ function startWorker(env: Record<string, string>): ChildProcess {
   const log = createWriteStream(logFile, { flags: 'w' });
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'worker.ts')], {
     cwd: ROOT,
-    env: { ...process.env, ...env, RETRAINING_JOB_POLL_SECONDS: '0.25' },
+    env: { ...process.env, ...env, RETRAINING_JOB_POLL_MAX_SECONDS: '0.25' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log);

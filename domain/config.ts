@@ -13,6 +13,20 @@ const roleArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
 
+function attemptPolicy(defaults: { attempts: number; backoffSeconds: number; resume: boolean }) {
+  return z
+    .object({
+      /** Attempts in all (the first included) before the run fails. */
+      attempts: z.number().int().min(1).max(20).default(defaults.attempts),
+      /** Wait before the next attempt, doubling each time. */
+      backoffSeconds: z.number().min(0).max(86_400).default(defaults.backoffSeconds),
+      /** Start the next attempt from the same checkpoint location (true) or a fresh one. */
+      resume: z.boolean().default(defaults.resume),
+    })
+    .prefault({});
+}
+export type AttemptPolicy = z.output<ReturnType<typeof attemptPolicy>>;
+
 export const FeatureSchema = z.object({
   name: z.string().min(1),
   type: z.enum(['numerical', 'categorical']),
@@ -95,6 +109,36 @@ export const PipelineConfigSchema = z
       hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
       /** Regexes that pull metrics out of the job's logs (FinalMetricDataList). */
       metricDefinitions: z.array(z.object({ Name: z.string().min(1), Regex: z.string().min(1) })).max(40).default([]),
+      /** Environment variables for the training container. */
+      environment: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$/, 'must be a valid environment variable name'), z.string().max(512)).default({}),
+      /** Tags on every training job, beside the pipeline's own `retraining:*` tags. */
+      tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+      vpcConfig: z
+        .object({
+          securityGroupIds: z.array(z.string().regex(/^[-0-9a-zA-Z]+$/)).min(1).max(5),
+          subnets: z.array(z.string().regex(/^[-0-9a-zA-Z]+$/)).min(1).max(16),
+        })
+        .optional(),
+      enableNetworkIsolation: z.boolean().default(false),
+      enableInterContainerTrafficEncryption: z.boolean().default(false),
+      /** KMS key for the model artifacts (OutputDataConfig.KmsKeyId). */
+      outputKmsKeyId: z.string().min(1).max(2048).optional(),
+      /** KMS key for the training volume (ResourceConfig.VolumeKmsKeyId). */
+      volumeKmsKeyId: z.string().min(1).max(2048).optional(),
+      /** Managed spot training: present means on. SageMaker requires MaxWaitTimeInSeconds >= MaxRuntimeInSeconds. */
+      managedSpot: z.object({ maxWaitTimeInSeconds: z.number().int().min(1) }).optional(),
+      /** SageMaker's own in-job retry for internal errors (RetryStrategy.MaximumRetryAttempts). */
+      retryStrategy: z.object({ maximumRetryAttempts: z.number().int().min(1).max(30) }).optional(),
+      /** Instance types to fall back to, in order, when the configured one hits a quota or capacity limit. */
+      fallbackInstanceTypes: z.array(z.string().regex(/^ml\./, 'must be an ml.* instance type')).default([]),
+      /** What a training attempt that ends early leads to, by failure class (see domain/attempt-policy.ts). */
+      failurePolicy: z
+        .object({
+          capacity: attemptPolicy({ attempts: 3, backoffSeconds: 300, resume: true }),
+          stoppedBySageMaker: attemptPolicy({ attempts: 3, backoffSeconds: 0, resume: true }),
+          quota: attemptPolicy({ attempts: 3, backoffSeconds: 600, resume: true }),
+        })
+        .prefault({}),
     }),
     evaluation: z.object({
       image: z.string().min(1),
@@ -125,6 +169,9 @@ export const PipelineConfigSchema = z
     }
     if (c.predictorType === 'multiclass_classifier' && !c.dataset.schema.label.classes) {
       ctx.addIssue({ code: 'custom', path: ['dataset', 'schema', 'label', 'classes'], message: 'a multiclass_classifier needs the number of classes' });
+    }
+    if (c.training.managedSpot && c.training.managedSpot.maxWaitTimeInSeconds < c.training.maxRuntimeInSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'managedSpot', 'maxWaitTimeInSeconds'], message: `must be at least training.maxRuntimeInSeconds (${c.training.maxRuntimeInSeconds}), as SageMaker requires` });
     }
     if (c.dataset.validationShare + c.dataset.holdoutShare >= 1) {
       ctx.addIssue({ code: 'custom', path: ['dataset', 'holdoutShare'], message: 'validationShare + holdoutShare must leave rows for training (sum < 1)' });

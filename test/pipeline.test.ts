@@ -12,6 +12,7 @@ import {
   DescribeTrainingJobCommand,
   ListTrainingJobsCommand,
   SageMakerClient,
+  StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError, type Client } from '@temporalio/client';
@@ -48,7 +49,7 @@ before(async () => {
     namespace: stack.temporal.namespace,
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('../worker/workflows'),
-    plugins: [new SageMakerRetrainingPlugin({ sagemaker, s3, runtime, jobPollIntervalMs: 200 })],
+    plugins: [new SageMakerRetrainingPlugin({ sagemaker, s3, runtime, jobPolling: { firstMs: 100, maxMs: 200 } })],
   });
   workerRun = worker.run();
 });
@@ -83,6 +84,17 @@ async function sendTraffic(rows: number[][]): Promise<void> {
 
 async function trainingJobCount(): Promise<number> {
   return (await sagemaker.send(new ListTrainingJobsCommand({ MaxResults: 100 }))).TrainingJobSummaries?.length ?? 0;
+}
+
+/** Waits until a training job is InProgress and returns its name. */
+async function runningTrainingJob(): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const jobs = await sagemaker.send(new ListTrainingJobsCommand({ StatusEquals: 'InProgress' }));
+    const name = jobs.TrainingJobSummaries?.[0]?.TrainingJobName;
+    if (name) return name;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail('no training job started');
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<WorkflowFailedError> {
@@ -206,18 +218,27 @@ test('cancelling the run stops the training job it started', async () => {
   // Early stopping off (patience beyond the epochs), so the job runs until it is stopped.
   slow.training.hyperparameters = { ...slow.training.hyperparameters, epochs: 100000, early_stopping_patience: 100001 };
   const handle = await start({ config: slow, force: true });
-  let jobName: string | undefined;
-  for (let i = 0; i < 300 && !jobName; i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    const jobs = await sagemaker.send(new ListTrainingJobsCommand({ StatusEquals: 'InProgress' }));
-    jobName = jobs.TrainingJobSummaries?.[0]?.TrainingJobName;
-  }
-  assert.ok(jobName, 'a training job started');
+  const jobName = await runningTrainingJob();
   await handle.cancel();
   const failure = await failureOf(handle.result());
   assert.ok(failure.cause instanceof CancelledFailure, `cause: ${failure.cause}`);
   const job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }));
   assert.equal(job.TrainingJobStatus, 'Stopped');
+});
+
+test('a job an operator stops outside the workflow ends the run as cancelled, saying so, with no retry', async () => {
+  const slow = config() as PipelineConfigInput & { training: { hyperparameters: Record<string, unknown> } };
+  slow.training.hyperparameters = { ...slow.training.hyperparameters, epochs: 100000, early_stopping_patience: 100001 };
+  const handle = await start({ config: slow, force: true });
+  const jobName = await runningTrainingJob();
+  await sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
+  const failure = await failureOf(handle.result());
+  assert.ok(failure.cause instanceof ApplicationFailure, `cause: ${failure.cause}`);
+  assert.equal(failure.cause.type, 'CancelledByOperator');
+  assert.match(failure.cause.message, /cancelled by an operator/);
+  assert.match(failure.cause.message, new RegExp(`attempt 1: ${jobName}`));
+  const attempts = await sagemaker.send(new ListTrainingJobsCommand({ NameContains: jobName.replace(/-a1$/, '') }));
+  assert.deepEqual(attempts.TrainingJobSummaries?.map((j) => j.TrainingJobName), [jobName], 'no second attempt');
 });
 
 test('a request SageMaker rejects fails the run with SageMaker\'s own error', async () => {

@@ -12,7 +12,8 @@ async function run() {
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
   try {
-    const pollSeconds = Number(process.env.RETRAINING_JOB_POLL_SECONDS ?? 10);
+    // The cap on the interval between status polls of a running job (polls start at 1 s and double).
+    const maxPollSeconds = Number(process.env.RETRAINING_JOB_POLL_MAX_SECONDS ?? 60);
     const worker = await Worker.create({
       connection,
       namespace: namespace ?? 'default',
@@ -23,7 +24,7 @@ async function run() {
           sagemaker: new SageMakerClient({}),
           s3: new S3Client({}),
           runtime: new SageMakerRuntimeClient({}),
-          jobPollIntervalMs: pollSeconds * 1000,
+          jobPolling: { maxMs: maxPollSeconds * 1000, firstMs: Math.min(1000, maxPollSeconds * 1000) },
         }),
       ],
     });

@@ -2,12 +2,14 @@
 // Deterministic orchestration only; every side effect is an activity (see activities/).
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   defineQuery,
   log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -16,7 +18,7 @@ import type { Champion, DatasetVersionSummary, Deployment, DriftSummary, Evaluat
 import { InvalidConfigError, parsePipelineConfig, type PipelineConfig, type PipelineConfigInput } from '../domain/config';
 import { decideGate, type GateDecision } from '../domain/gate';
 import { clientToken, sageMakerName } from '../domain/job-names';
-import { isRetryable } from '../domain/failure';
+import { describeAttempts, nextAttempt, type AttemptRecord } from '../domain/attempt-policy';
 import * as attributes from './search-attributes';
 
 export type Trigger = 'manual' | 'schedule' | 'alert';
@@ -58,6 +60,7 @@ export interface RetrainingStatus {
   drift: DriftSummary | null;
   dataset: DatasetVersionSummary | null;
   training: TrainingOutcome[];
+  attempts: AttemptRecord[];
   evaluation: EvaluationOutcome | null;
   gate: GateDecision | null;
 }
@@ -88,9 +91,6 @@ const sageMaker = proxyActivities<RetrainingActivities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
 });
-
-/** Training attempts: a capacity failure or a job SageMaker stopped (spot wait, max runtime) resumes as a new attempt. */
-const MAX_TRAINING_ATTEMPTS = 3;
 
 export async function retrainingPipeline(input: RetrainingInput): Promise<RetrainingOutcome> {
   const config = validConfig(input.config);
@@ -156,23 +156,47 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
 }
 
 async function trainCandidate(config: PipelineConfig, champion: Champion | null, dataset: DatasetVersionSummary, run: RunRecord): Promise<TrainingOutcome> {
+  const attempts: AttemptRecord[] = [];
+  let instanceType = config.training.instanceType;
+  let resumeFromCheckpoint = false;
   for (let attempt = 1; ; attempt++) {
     const jobName = run.name('train', attempt);
-    const resumeFromCheckpoint = attempt > 1;
-    const outcome = await sageMaker.trainCandidate.executeWithOptions(
-      { summary: `training job ${jobName}, attempt ${attempt}${resumeFromCheckpoint ? ', resuming from checkpoint' : ''}` },
-      [{ config, champion, dataset, jobName, attempt, resumeFromCheckpoint }],
-    );
-    run.recordTraining(outcome);
-    if (outcome.status === 'Completed') return outcome;
-    const failure = outcome.failureClass ?? 'algorithm_error';
-    if (failure === 'stopped_by_operator') {
-      throw ApplicationFailure.nonRetryable(`training job ${jobName} was stopped by an operator outside this workflow; not retried`, 'StoppedByOperator');
+    const startedAt = Date.now();
+    let outcome: TrainingOutcome | null = null;
+    let record: AttemptRecord;
+    try {
+      outcome = await sageMaker.trainCandidate.executeWithOptions(
+        { summary: `training job ${jobName}, attempt ${attempt}${resumeFromCheckpoint ? ', resuming from checkpoint' : ''}` },
+        [{ config, champion, dataset, jobName, attempt, instanceType, resumeFromCheckpoint }],
+      );
+      run.recordTraining(outcome);
+      if (outcome.status === 'Completed') return outcome;
+      record = { jobName, attempt, instanceType, outcome: outcome.failureClass ?? 'algorithm_error', reason: outcome.failureReason ?? outcome.secondaryStatus, seconds: outcome.sageMakerSeconds };
+    } catch (err) {
+      // A quota is refused at create (ResourceLimitExceeded): no job exists, but a later attempt may fit.
+      if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ResourceLimitExceeded')) throw err;
+      record = { jobName, attempt, instanceType, outcome: 'quota', reason: err.cause.message, seconds: (Date.now() - startedAt) / 1000 };
     }
-    if (!isRetryable(failure) || attempt >= MAX_TRAINING_ATTEMPTS) {
-      throw ApplicationFailure.nonRetryable(`training job ${jobName} ended ${outcome.status} (${failure}): ${outcome.failureReason ?? outcome.secondaryStatus}`, 'TrainingFailed');
+    attempts.push(record);
+    run.recordAttempt(record);
+    if (record.outcome === 'stopped_by_operator') {
+      // Temporal marks a run Cancelled only when the cancellation came through Temporal; a stop made in
+      // SageMaker ends it with this type, which the UI and `temporal workflow list` show.
+      throw ApplicationFailure.nonRetryable(
+        `cancelled by an operator: training job ${jobName} was stopped outside this workflow (StopTrainingJob), so the run ends here and is not retried.\n${describeAttempts(attempts)}`,
+        'CancelledByOperator',
+        attempts,
+      );
     }
-    log.warn('training attempt ended early; starting a new attempt', { jobName, failure, attempt });
+    const next = nextAttempt(attempts, config.training);
+    if (!next.retry) {
+      throw ApplicationFailure.nonRetryable(`training failed after ${attempts.length} attempt(s): ${next.why}\n${describeAttempts(attempts)}`, 'TrainingFailed', attempts);
+    }
+    log.warn('training attempt ended early; starting a new attempt', { jobName, why: next.why });
+    run.enter('training', next.why);
+    if (next.backoffSeconds > 0) await sleep(next.backoffSeconds * 1000);
+    instanceType = next.instanceType;
+    resumeFromCheckpoint = next.resumeFromCheckpoint;
   }
 }
 
@@ -199,6 +223,8 @@ class RunRecord {
   drift: DriftSummary | null = null;
   dataset: DatasetVersionSummary | null = null;
   training: TrainingOutcome[] = [];
+  /** Training attempts that ended early, with their class and reason. */
+  attempts: AttemptRecord[] = [];
   evaluation: EvaluationOutcome | null = null;
   gate: GateDecision | null = null;
   modelPackageArn: string | null = null;
@@ -222,6 +248,7 @@ class RunRecord {
       drift: this.drift,
       dataset: this.dataset,
       training: this.training,
+      attempts: this.attempts,
       evaluation: this.evaluation,
       gate: this.gate,
     }));
@@ -246,6 +273,11 @@ class RunRecord {
 
   recordTraining(outcome: TrainingOutcome): void {
     this.training.push(outcome);
+    this.publish();
+  }
+
+  recordAttempt(attempt: AttemptRecord): void {
+    this.attempts.push(attempt);
     this.publish();
   }
 
