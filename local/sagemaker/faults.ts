@@ -68,6 +68,19 @@ export function parseFaults(value: string, allowed: readonly FaultKind[] = Objec
   return faults;
 }
 
+/**
+ * The request as SageMaker's constraint check should see it. SageMaker's tag-value pattern has no
+ * `;`, so the reserved tag's separators are checked as spaces; every other rule still applies. The
+ * tag is local-only, and the real service would reject it, which keeps it from slipping into AWS.
+ */
+export function withFaultTagSeparatorsAllowed<T extends { Tags?: { Key?: string; Value?: string }[] }>(input: T): T {
+  if (!Array.isArray(input.Tags) || !input.Tags.some((t) => t?.Key === FAULTS_TAG && typeof t.Value === 'string')) return input;
+  return {
+    ...input,
+    Tags: input.Tags.map((t) => (t?.Key === FAULTS_TAG && typeof t.Value === 'string' ? { ...t, Value: t.Value.replaceAll(';', ' ') } : t)),
+  };
+}
+
 /** The tag's faults, or a ValidationException naming the tag and the bad fault. */
 export function faultsFromTags(tags: { Key?: string; Value?: string }[] | undefined, allowed?: readonly FaultKind[]): { value: string; faults: Fault[] } | undefined {
   const tag = tags?.find((t) => t.Key === FAULTS_TAG);

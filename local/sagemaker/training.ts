@@ -21,6 +21,7 @@ import {
   INTERNAL_ERROR_REASON,
   type Fault,
   type FaultKind,
+  withFaultTagSeparatorsAllowed,
 } from './faults';
 import { parseImageUri } from './images';
 import { CheckpointMirror, isNonEmptyDir, JobFailure, uploadTarGz } from './job-artifacts';
@@ -55,7 +56,7 @@ export class TrainingService {
   constructor(private readonly ctx: ServiceContext) {}
 
   create(input: CreateTrainingJobRequest): CreateTrainingJobResponse {
-    assertValid(shapes.CreateTrainingJob, input);
+    assertValid(shapes.CreateTrainingJob, withFaultTagSeparatorsAllowed(input));
     const name = input.TrainingJobName!;
     assertSpotSettings(input);
     assertUniqueChannels(input.InputDataConfig ?? []);
