@@ -1,7 +1,7 @@
 // The whole pipeline as a workflow on a real Temporal dev server, against the local SageMaker and S3.
 // The scenarios run in order and share one endpoint, as a model's life does.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -226,7 +226,7 @@ test('cancelling the run stops the training job it started', async () => {
   assert.equal(job.TrainingJobStatus, 'Stopped');
 });
 
-test('a job an operator stops outside the workflow ends the run as cancelled, saying so, with no retry', async () => {
+test('a job an operator stops outside the workflow ends the run as CancelledByOperator, saying so, with no retry', async () => {
   const slow = config() as PipelineConfigInput & { training: { hyperparameters: Record<string, unknown> } };
   slow.training.hyperparameters = { ...slow.training.hyperparameters, epochs: 100000, early_stopping_patience: 100001 };
   const handle = await start({ config: slow, force: true });
@@ -239,6 +239,65 @@ test('a job an operator stops outside the workflow ends the run as cancelled, sa
   assert.match(failure.cause.message, new RegExp(`attempt 1: ${jobName}`));
   const attempts = await sagemaker.send(new ListTrainingJobsCommand({ NameContains: jobName.replace(/-a1$/, '') }));
   assert.deepEqual(attempts.TrainingJobSummaries?.map((j) => j.TrainingJobName), [jobName], 'no second attempt');
+});
+
+type TrainingConfig = PipelineConfigInput & { training: Record<string, unknown> & { hyperparameters: Record<string, unknown> } };
+
+/** A config whose training jobs carry local-mode faults (the reserved tag) and run long enough to be interrupted. */
+function faulty(faults: string, training: Record<string, unknown> = {}): TrainingConfig {
+  const c = config() as TrainingConfig;
+  c.training = { ...c.training, ...training, tags: { 'local-sagemaker:faults': faults } };
+  c.training.hyperparameters = { ...c.training.hyperparameters, epochs: 3000, early_stopping_patience: 3001 };
+  return c;
+}
+
+async function trainingJob(name: string) {
+  return sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+}
+
+test('a job SageMaker stops twice (spot wait exceeded) resumes from its checkpoint and completes on the third attempt', async () => {
+  const outcome = await run({ config: faulty('max-wait-exceeded@1 x2'), force: true });
+  assert.deepEqual(outcome.training.map((t) => [t.status, t.failureClass ?? 'completed']), [
+    ['Stopped', 'stopped_by_sagemaker'],
+    ['Stopped', 'stopped_by_sagemaker'],
+    ['Completed', 'completed'],
+  ]);
+  assert.deepEqual(outcome.training.map((t) => t.resumedFromCheckpoint), [false, true, true]);
+  const jobs = await Promise.all(outcome.training.map((t) => trainingJob(t.jobName)));
+  assert.deepEqual(jobs.map((j) => j.SecondaryStatus), ['MaxWaitTimeExceeded', 'MaxWaitTimeExceeded', 'Completed']);
+  // One checkpoint location and one champion artifact across the attempts.
+  assert.equal(new Set(jobs.map((j) => j.CheckpointConfig?.S3Uri)).size, 1);
+  assert.equal(new Set(jobs.map((j) => j.InputDataConfig?.find((c) => c.ChannelName === 'model')?.DataSource?.S3DataSource?.S3Uri)).size, 1);
+  // The algorithm itself saw the restored checkpoint (its log is the CloudWatch stand-in).
+  for (const job of outcome.training.slice(1)) {
+    const log = await readFile(path.join(dataDir, 'sagemaker', 'logs', `${job.jobName}.log`), 'utf8');
+    assert.match(log, /resum/i, `${job.jobName} did not resume from its checkpoint`);
+  }
+});
+
+test('a capacity error starts a new attempt on the fallback instance type', async () => {
+  const c = faulty('capacity-error x1', {
+    fallbackInstanceTypes: ['ml.c5.xlarge'],
+    failurePolicy: { capacity: { attempts: 3, backoffSeconds: 0 } },
+  });
+  c.training.hyperparameters = { ...c.training.hyperparameters, epochs: 3 };
+  const outcome = await run({ config: c, force: true });
+  assert.deepEqual(outcome.training.map((t) => t.failureClass ?? 'completed'), ['capacity', 'completed']);
+  assert.match(outcome.training[0]!.failureReason!, /^CapacityError/);
+  const second = await trainingJob(outcome.training[1]!.jobName);
+  assert.equal(second.ResourceConfig?.InstanceType, 'ml.c5.xlarge');
+});
+
+test('an algorithm error fails the run at once with SageMaker\'s reason, and leaves the champion alone', async () => {
+  const before = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
+  const handle = await start({ config: faulty('algorithm-error@0.5'), force: true });
+  const failure = await failureOf(handle.result());
+  assert.ok(failure.cause instanceof ApplicationFailure, `cause: ${failure.cause}`);
+  assert.equal(failure.cause.type, 'TrainingFailed');
+  assert.match(failure.cause.message, /training failed after 1 attempt\(s\): the training code failed \(AlgorithmError\)/);
+  assert.match(failure.cause.message, /attempt 1: .*algorithm error after \d+s — AlgorithmError/);
+  const after = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
+  assert.equal(after.EndpointConfigName, before.EndpointConfigName);
 });
 
 test('a request SageMaker rejects fails the run with SageMaker\'s own error', async () => {
