@@ -8,7 +8,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  CreateProcessingJobCommand,
   CreateTrainingJobCommand,
+  DescribeProcessingJobCommand,
   DescribeTrainingJobCommand,
   ListTrainingJobsCommand,
   SageMakerClient,
@@ -67,7 +69,7 @@ async function server(options: Partial<LocalSageMakerOptions>, clientOptions: { 
     s3,
     stopGraceSeconds: 2,
     checkpointSyncMs: 200,
-    images: { 'epoch-trainer': { train: path.join(workDir, 'epoch-trainer.ts') } },
+    images: { 'epoch-trainer': { train: path.join(workDir, 'epoch-trainer.ts'), process: path.join(workDir, 'epoch-trainer.ts') } },
     ...options,
   });
   servers.push(local);
@@ -189,6 +191,37 @@ describe('fault injection', { concurrency: true }, () => {
     assert.equal(job.TrainingJobStatus, 'Failed');
     assert.match(job.FailureReason!, /^AlgorithmError: /);
     assert.ok(secondaryStatuses(job).includes('Training'));
+  });
+
+  test('algorithm-error without a time crashes the container as Training begins', async () => {
+    const { job } = await run(sagemaker, trainingJob('algorithm-at-once', 'algorithm-error'));
+    assert.equal(job.TrainingJobStatus, 'Failed');
+    assert.equal(job.FailureReason, 'AlgorithmError: See job logs for more information');
+  });
+
+  test('processing jobs take the faults that apply to them and reject the rest', async () => {
+    const processingJob = (name: string, faults: string) =>
+      new CreateProcessingJobCommand({
+        ProcessingJobName: name,
+        RoleArn: ROLE,
+        AppSpecification: { ImageUri: IMAGE },
+        ProcessingResources: { ClusterConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 } },
+        Tags: [{ Key: 'local-sagemaker:faults', Value: faults }],
+      });
+    await assert.rejects(sagemaker.send(processingJob('processing-spot', 'spot-interruption@1')), (err: Error) => {
+      assert.equal(err.name, 'ValidationException');
+      assert.match(err.message, /local-sagemaker:faults.*spot-interruption@1/);
+      return true;
+    });
+    await sagemaker.send(processingJob('processing-capacity', 'capacity-error x1'));
+    const deadline = Date.now() + 10_000;
+    let job = await sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'processing-capacity' }));
+    while (job.ProcessingJobStatus === 'InProgress' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = await sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'processing-capacity' }));
+    }
+    assert.equal(job.ProcessingJobStatus, 'Failed');
+    assert.match(job.FailureReason!, /^CapacityError: /);
   });
 
   test('a malformed fault tag is rejected at CreateTrainingJob, naming the tag and the fault', async () => {

@@ -58,7 +58,8 @@ export function parseFaults(value: string, allowed: readonly FaultKind[] = Objec
       throw new FaultSyntaxError(`unknown fault '${spec}'; expected one of ${Object.keys(SECONDS).join(', ')}, as name[@seconds][ xN]`);
     }
     if (!allowed.includes(kind)) throw new FaultSyntaxError(`fault '${spec}' does not apply to this kind of job`);
-    const seconds = match[2] === undefined ? undefined : Number(match[2]);
+    // A crash needs a container to kill: without a time, algorithm-error hits as Training begins.
+    const seconds = match[2] === undefined ? (kind === 'algorithm-error' ? 0 : undefined) : Number(match[2]);
     if (SECONDS[kind] === 'required' && seconds === undefined) throw new FaultSyntaxError(`fault '${spec}' needs @<seconds>`);
     if (SECONDS[kind] === 'none' && seconds !== undefined) throw new FaultSyntaxError(`fault '${spec}' takes no @<seconds>`);
     const times = match[3] === undefined ? undefined : Number(match[3]);

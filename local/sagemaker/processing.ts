@@ -13,6 +13,15 @@ import { assertValid } from './constraints';
 import { containerProgram, hostPath, LocalContainer, translateArgument } from './container';
 import { arnOf, assertRoleAssumable, jobLogFile, type ServiceContext } from './context';
 import { resourceInUse, validationError } from './errors';
+import {
+  ALGORITHM_ERROR_REASON,
+  CAPACITY_ERROR_REASON,
+  faultsFromTags,
+  INTERNAL_ERROR_REASON,
+  withFaultTagSeparatorsAllowed,
+  type Fault,
+  type FaultKind,
+} from './faults';
 import { parseImageUri } from './images';
 import { JobFailure } from './job-artifacts';
 import { listPage } from './listing';
@@ -22,11 +31,17 @@ import type { ProcessingJobRecord } from './store';
 
 const PROCESSING_ROOT = '/opt/ml/processing/';
 const EXIT_MESSAGE_BYTES = 1024;
+/** Processing has no spot capacity, checkpoints or max wait, so only these faults apply. */
+const PROCESSING_FAULTS: FaultKind[] = ['capacity-error', 'internal-error', 'algorithm-error', 'max-runtime-exceeded', 'slow'];
 
 interface RunningProcessing {
   container?: LocalContainer;
   stopped?: boolean;
   lifecycle?: Promise<void>;
+  /** The faults this job gets, after `xN` counting. */
+  faults: Fault[];
+  /** The FailureReason of an injected crash. */
+  injectedFailure?: string;
 }
 
 export class ProcessingService {
@@ -36,9 +51,10 @@ export class ProcessingService {
   constructor(private readonly ctx: ServiceContext) {}
 
   create(input: CreateProcessingJobRequest): CreateProcessingJobResponse {
-    assertValid(shapes.CreateProcessingJob, input);
+    assertValid(shapes.CreateProcessingJob, withFaultTagSeparatorsAllowed(input));
     const name = input.ProcessingJobName!;
     assertLocalPaths(input);
+    const tagged = faultsFromTags(input.Tags, PROCESSING_FAULTS);
     const existing = this.ctx.store.processingJobs.get(name);
     if (existing) {
       throw resourceInUse(
@@ -63,7 +79,7 @@ export class ProcessingService {
     };
     this.ctx.store.processingJobs.set(name, record);
     if (input.Tags?.length) this.ctx.store.tags.set(record.arn, structuredClone(input.Tags));
-    const runtime: RunningProcessing = {};
+    const runtime: RunningProcessing = { faults: tagged ? this.ctx.faultCounter.admit(tagged.faults, tagged.value) : [] };
     this.running.set(name.toLowerCase(), runtime);
     runtime.lifecycle = this.run(record, runtime).finally(() => this.running.delete(name.toLowerCase()));
     return { ProcessingJobArn: record.arn };
@@ -159,7 +175,13 @@ export class ProcessingService {
     const jobRoot = path.join(this.ctx.dataDir, 'processing', name);
     const optMl = path.join(jobRoot, 'opt_ml');
     let maxRuntimeTimer: NodeJS.Timeout | undefined;
+    const faultTimers: NodeJS.Timeout[] = [];
+    const untimed = (kind: FaultKind) => runtime.faults.some((f) => f.kind === kind && f.seconds === undefined);
     try {
+      if (untimed('capacity-error')) throw new JobFailure(CAPACITY_ERROR_REASON);
+      const slowSeconds = runtime.faults.filter((f) => f.kind === 'slow').reduce((sum, f) => sum + f.seconds!, 0);
+      if (slowSeconds > 0) await new Promise((resolve) => setTimeout(resolve, this.ctx.time.realMs(slowSeconds)));
+      if (untimed('internal-error')) throw new JobFailure(INTERNAL_ERROR_REASON);
       await rm(jobRoot, { recursive: true, force: true });
       await mkdir(path.join(optMl, 'config'), { recursive: true });
       await mkdir(path.join(optMl, 'output'), { recursive: true });
@@ -185,14 +207,27 @@ export class ProcessingService {
         logFile: jobLogFile(this.ctx, name),
       });
       if (runtime.stopped) void runtime.container.stop(this.graceMs());
-      maxRuntimeTimer = setTimeout(() => {
+      const stopForRuntime = () => {
+        if (runtime.stopped || runtime.injectedFailure) return;
         runtime.stopped = true;
         record.status = 'Stopping';
         void runtime.container?.stop(this.graceMs());
-      }, (request.StoppingCondition?.MaxRuntimeInSeconds ?? 86400) * 1000);
+      };
+      maxRuntimeTimer = setTimeout(stopForRuntime, this.ctx.time.realMs(request.StoppingCondition?.MaxRuntimeInSeconds ?? 86400));
+      for (const fault of runtime.faults) {
+        if (fault.seconds === undefined || fault.kind === 'slow') continue;
+        const crash = () => {
+          if (runtime.stopped || runtime.injectedFailure) return;
+          runtime.injectedFailure = fault.kind === 'algorithm-error' ? ALGORITHM_ERROR_REASON : INTERNAL_ERROR_REASON;
+          void runtime.container?.stop(0);
+        };
+        faultTimers.push(setTimeout(fault.kind === 'max-runtime-exceeded' ? stopForRuntime : crash, this.ctx.time.realMs(fault.seconds)));
+      }
       const exit = await runtime.container.exited;
       clearTimeout(maxRuntimeTimer);
+      for (const timer of faultTimers) clearTimeout(timer);
       if (runtime.stopped) return await this.finish(record, 'Stopped', optMl);
+      if (runtime.injectedFailure) throw new JobFailure(runtime.injectedFailure);
       if (exit.code !== 0) throw new JobFailure('AlgorithmError: See job logs for more information');
       if (!this.closing) {
         for (const output of request.ProcessingOutputConfig?.Outputs ?? []) {
@@ -203,6 +238,7 @@ export class ProcessingService {
       await this.finish(record, 'Completed', optMl);
     } catch (err) {
       clearTimeout(maxRuntimeTimer);
+      for (const timer of faultTimers) clearTimeout(timer);
       if (runtime.stopped) return await this.finish(record, 'Stopped', optMl);
       record.failureReason = (err instanceof JobFailure ? err.message : `InternalServerError: ${(err as Error).message}`).slice(0, 1024);
       await this.finish(record, 'Failed', optMl);
