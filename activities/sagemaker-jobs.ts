@@ -15,7 +15,7 @@ export interface JobPolling {
 
 export const DEFAULT_JOB_POLLING: JobPolling = { firstMs: 1000, maxMs: 60_000, factor: 2 };
 
-/** Heartbeats go out at least this often while waiting between polls. */
+/** Heartbeats go out at least this often while waiting between polls, and three times per heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 15_000;
 
 export interface WaitOptions<T> {
@@ -30,6 +30,7 @@ export interface WaitOptions<T> {
 
 export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
   const context = Context.current();
+  const heartbeatEvery = Math.min(HEARTBEAT_EVERY_MS, (context.info.heartbeatTimeoutMs ?? 60_000) / 3);
   let interval = opts.polling.firstMs;
   for (let polls = 1; ; polls++) {
     const state = await opts.describe();
@@ -37,8 +38,8 @@ export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
     context.heartbeat(details);
     if (opts.isFinished(state)) return state;
     try {
-      for (let waited = 0; waited < interval; waited += HEARTBEAT_EVERY_MS) {
-        await context.sleep(Math.min(HEARTBEAT_EVERY_MS, interval - waited));
+      for (let waited = 0; waited < interval; waited += heartbeatEvery) {
+        await context.sleep(Math.min(heartbeatEvery, interval - waited));
         context.heartbeat(details);
       }
     } catch (err) {

@@ -157,6 +157,15 @@ export const PipelineConfigSchema = z
       .prefault({}),
     /** Drift reports and other run artifacts. */
     reportsS3Uri: s3Uri,
+    /** How quickly a run notices a dead worker and moves its activity to another one. */
+    orchestration: z
+      .object({
+        /** Activities that wait on SageMaker or stream data heartbeat; silence this long means the worker is gone. */
+        heartbeatTimeoutSeconds: z.number().int().min(5).max(3600).default(60),
+        /** Short calls (registry, champion lookup): an attempt that takes longer is retried elsewhere. */
+        callTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     const classification = c.predictorType !== 'regressor';

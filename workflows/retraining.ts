@@ -70,30 +70,36 @@ export const statusQuery = defineQuery<RetrainingStatus>('status');
 /** Config errors, failed jobs that must not be retried, and a champion changed under our feet. */
 export const NON_RETRYABLE = ['InvalidConfig', 'ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'CaptureFormat'];
 
-// Reads and writes of S3 objects and registry calls: short, retried with backoff.
-const registry = proxyActivities<RetrainingActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-
-// Streaming over captured traffic and datasets: long, and they heartbeat so a dead worker is noticed.
-const dataWork = proxyActivities<RetrainingActivities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-
-// SageMaker jobs and endpoint updates: one activity waits for the whole job, heartbeating from its poll
-// loop (no timer per poll in history). Cancelling the run stops the job before the activity reports back.
-const sageMaker = proxyActivities<RetrainingActivities>({
-  startToCloseTimeout: '3 days',
-  heartbeatTimeout: '1 minute',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
-});
+/** The activities as this run calls them: timeouts and retries sit here, where a reader looks for them. */
+function activitiesFor(config: PipelineConfig) {
+  const heartbeatTimeout = config.orchestration.heartbeatTimeoutSeconds * 1000;
+  return {
+    // Registry calls and lookups: short, retried with backoff.
+    registry: proxyActivities<RetrainingActivities>({
+      startToCloseTimeout: config.orchestration.callTimeoutSeconds * 1000,
+      retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+    }),
+    // Streaming over captured traffic and datasets: long, and they heartbeat so a dead worker is noticed.
+    dataWork: proxyActivities<RetrainingActivities>({
+      startToCloseTimeout: '2 hours',
+      heartbeatTimeout,
+      retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+    }),
+    // SageMaker jobs and endpoint updates: one activity waits for the whole job, heartbeating from its poll
+    // loop (no timer per poll in history). Cancelling the run stops the job before the activity reports back.
+    sageMaker: proxyActivities<RetrainingActivities>({
+      startToCloseTimeout: '3 days',
+      heartbeatTimeout,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
+    }),
+  };
+}
+type RunActivities = ReturnType<typeof activitiesFor>;
 
 export async function retrainingPipeline(input: RetrainingInput): Promise<RetrainingOutcome> {
   const config = validConfig(input.config);
+  const { registry, dataWork, sageMaker } = activitiesFor(config);
   const run = new RunRecord(config, input.trigger ?? 'manual');
 
   run.enter('drift', 'Resolving the champion and comparing captured traffic with its training data');
@@ -112,7 +118,7 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
   run.dataset = dataset;
 
   run.enter('training', champion ? `Training incrementally from ${champion.modelDataUrl}` : 'Training the first model');
-  const candidate = await trainCandidate(config, champion, dataset, run);
+  const candidate = await trainCandidate(sageMaker, config, champion, dataset, run);
 
   run.enter('evaluation', 'Scoring candidate and champion on the same holdout');
   const evaluation = await sageMaker.evaluateCandidate.executeWithOptions(
@@ -155,7 +161,7 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
   return run.finish('promoted', gate.reasons.join(' '));
 }
 
-async function trainCandidate(config: PipelineConfig, champion: Champion | null, dataset: DatasetVersionSummary, run: RunRecord): Promise<TrainingOutcome> {
+async function trainCandidate(sageMaker: RunActivities['sageMaker'], config: PipelineConfig, champion: Champion | null, dataset: DatasetVersionSummary, run: RunRecord): Promise<TrainingOutcome> {
   const attempts: AttemptRecord[] = [];
   let instanceType = config.training.instanceType;
   let resumeFromCheckpoint = false;
