@@ -3,7 +3,7 @@
 // TEMPORAL_ADDRESS), exactly as they would reach AWS and Temporal Cloud.
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { startLocalSageMaker } from './sagemaker';
+import { startLocalSageMaker, type LocalSageMakerOptions } from './sagemaker';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3';
 import { startLocalTemporal, type LocalTemporal } from './temporal';
 
@@ -26,6 +26,8 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Applies `env` to this process too, so clients built with defaults reach the stack. */
   applyToProcess?: boolean;
+  /** Passed to the local SageMaker: see every control-plane call before its caller hears back. */
+  observeSageMakerCall?: LocalSageMakerOptions['observeCall'];
 }
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
@@ -38,7 +40,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const s3 = await startLocalS3({ directory: path.join(opts.dataDir, 's3'), buckets: opts.buckets });
     closers.push(() => s3.close());
     const s3Client = new S3Client({ region, endpoint: s3.endpoint, credentials: LOCAL_S3_CREDENTIALS });
-    const sageMaker = await startLocalSageMaker({ dataDir: path.join(opts.dataDir, 'sagemaker'), s3: s3Client, region });
+    const sageMaker = await startLocalSageMaker({ dataDir: path.join(opts.dataDir, 'sagemaker'), s3: s3Client, region, observeCall: opts.observeSageMakerCall });
     closers.push(() => sageMaker.close());
     const env: Record<string, string> = {
       AWS_REGION: region,

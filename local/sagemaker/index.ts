@@ -15,11 +15,13 @@ import { ProcessingService } from './processing';
 import { SageMakerStore } from './store';
 import { TaggingService } from './tagging';
 import { TrainingService } from './training';
-import { createWireServer } from './wire';
+import { createWireServer, type ObservedCall } from './wire';
 
 export type { AlgorithmImage } from './images';
 export { BUILT_IN_IMAGES } from './images';
 export { FAULTS_TAG, type ControlPlaneFaults } from './faults';
+
+export type { ObservedCall };
 
 export interface LocalSageMakerOptions {
   /** Job roots, logs and extracted models live here. */
@@ -57,6 +59,11 @@ export interface LocalSageMakerOptions {
   trainingFaults?: string;
   /** Simulated seconds per real second. Default 1. */
   timeScale?: number;
+  /**
+   * Sees every control-plane call after it took effect and before the caller hears back: for counting
+   * calls, and for tests that crash a client between a call's effect and its response.
+   */
+  observeCall?: (call: ObservedCall) => void | Promise<void>;
 }
 
 /** Environment variables the server reads when the matching option is not given. */
@@ -126,6 +133,7 @@ export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<
     invoke: (request) => hosting.invoke(request),
     rateLimit: opts.controlPlaneRateLimit ?? 10_000,
     injectFault: controlPlaneFaultPicker(faults),
+    observeCall: opts.observeCall,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

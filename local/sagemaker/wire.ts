@@ -15,6 +15,15 @@ export interface WireHandlers {
   rateLimit: number;
   /** Injected control-plane failures (throttling, internal errors), drawn per call. */
   injectFault?: () => SageMakerServiceError | undefined;
+  /** Sees every control-plane call after it took effect and before the caller hears back. */
+  observeCall?: (call: ObservedCall) => void | Promise<void>;
+}
+
+export interface ObservedCall {
+  operation: string;
+  input: unknown;
+  /** The error code when the call failed. */
+  error?: string;
 }
 
 /** awsJson1_1 carries timestamps as epoch seconds. */
@@ -82,7 +91,14 @@ export function createWireServer(handlers: WireHandlers): http.Server {
         throw serializationError('Start of structure or map found where not expected.');
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw serializationError('Start of structure or map found where not expected.');
-      const output = await operation(input);
+      let output: unknown;
+      try {
+        output = await operation(input);
+      } catch (err) {
+        await handlers.observeCall?.({ operation: target.slice(TARGET_PREFIX.length), input, error: err instanceof SageMakerServiceError ? err.code : 'InternalFailure' });
+        throw err;
+      }
+      await handlers.observeCall?.({ operation: target.slice(TARGET_PREFIX.length), input });
       res.writeHead(200, { 'Content-Type': contentType, 'x-amzn-RequestId': randomUUID() });
       res.end(toWireJson(output ?? {}));
     } catch (err) {

@@ -1,0 +1,124 @@
+// Exactly once under worker crashes: the real worker entry runs as its own process, and the local
+// SageMaker kills it (SIGKILL) right after a call took effect and before the worker hears back.
+// A restarted worker must re-attach to what exists instead of creating it again.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListModelPackagesCommand, ListTrainingJobsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { Client } from '@temporalio/client';
+import type { PipelineConfigInput } from '../domain/config';
+import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
+import type { ObservedCall } from '../local/sagemaker';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { retrainingPipeline, type RetrainingOutcome } from '../workflows';
+
+const ROOT = path.resolve(__dirname, '..');
+const TASK_QUEUE = 'crash-test';
+let dataDir: string;
+let stack: LocalStack;
+let client: Client;
+let sagemaker: SageMakerClient;
+let worker: ChildProcess | undefined;
+let runs = 0;
+const crashes: string[] = [];
+
+/** When set, the next call it matches kills the worker, and a new worker starts a moment later. */
+let crashWhen: ((call: ObservedCall) => boolean) | undefined;
+
+async function observe(call: ObservedCall): Promise<void> {
+  if (!crashWhen || !crashWhen(call) || !worker) return;
+  crashWhen = undefined;
+  crashes.push(call.operation);
+  const dead = worker;
+  dead.kill('SIGKILL');
+  await once(dead, 'exit');
+  setTimeout(() => (worker = startWorker()), 300);
+}
+
+function startWorker(): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'worker.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...stack.env, RETRAINING_TASK_QUEUE: TASK_QUEUE, RETRAINING_JOB_POLL_MAX_SECONDS: '0.2' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(path.join(dataDir, 'worker.log'), { flags: 'a' });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
+}
+
+before(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'crash-test-'));
+  stack = await startLocalStack({ dataDir, buckets: [DEMO_BUCKET], applyToProcess: true, observeSageMakerCall: observe });
+  client = stack.temporal.environment.client;
+  sagemaker = new SageMakerClient({});
+  await new S3Client({}).send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: 'labels/initial.csv', Body: labelledCsv(customers('before', 3000, 1)) }));
+  worker = startWorker();
+});
+
+after(async () => {
+  crashWhen = undefined;
+  if (worker && worker.exitCode === null) {
+    worker.kill('SIGKILL');
+    await once(worker, 'exit');
+  }
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** A dead worker is noticed after the heartbeat (or call) timeout: keep both short here. */
+function config(epochs = 5): PipelineConfigInput {
+  const c = demoConfig() as PipelineConfigInput & { training: { hyperparameters: Record<string, unknown> } };
+  c.training.hyperparameters = { ...c.training.hyperparameters, epochs, early_stopping_patience: epochs + 1 };
+  return { ...c, orchestration: { heartbeatTimeoutSeconds: 5, callTimeoutSeconds: 5 } };
+}
+
+async function run(input: { config: PipelineConfigInput; force?: boolean }): Promise<RetrainingOutcome> {
+  const handle = await client.workflow.start(retrainingPipeline, { taskQueue: TASK_QUEUE, workflowId: `crash-${++runs}`, args: [input] });
+  return handle.result();
+}
+
+async function trainingJobsNamed(prefix?: string): Promise<string[]> {
+  const jobs = await sagemaker.send(new ListTrainingJobsCommand({ ...(prefix ? { NameContains: prefix } : {}), MaxResults: 100 }));
+  return (jobs.TrainingJobSummaries ?? []).map((j) => j.TrainingJobName!);
+}
+
+test('killed right after CreateTrainingJob took effect: the restarted worker attaches to that job', async () => {
+  crashWhen = (call) => call.operation === 'CreateTrainingJob' && !call.error;
+  const outcome = await run({ config: config() });
+  assert.deepEqual(crashes, ['CreateTrainingJob']);
+  assert.equal(outcome.decision, 'promoted', outcome.reason);
+  const job = outcome.training[0]!;
+  assert.equal(job.reattached, true, 'the second activity attempt found the job instead of creating it');
+  assert.deepEqual(await trainingJobsNamed(job.jobName.replace(/-a1$/, '')), [job.jobName], 'exactly one job for the attempt');
+});
+
+test('killed while waiting on the job: the restarted worker waits for the same job', async () => {
+  const existing = new Set(await trainingJobsNamed());
+  crashWhen = (call) =>
+    call.operation === 'DescribeTrainingJob' && !call.error && !existing.has((call.input as { TrainingJobName: string }).TrainingJobName);
+  const outcome = await run({ config: config(3000), force: true });
+  assert.deepEqual(crashes.slice(1), ['DescribeTrainingJob']);
+  const job = outcome.training[0]!;
+  assert.equal(job.status, 'Completed');
+  assert.equal(job.reattached, true);
+  assert.deepEqual(await trainingJobsNamed(job.jobName.replace(/-a1$/, '')), [job.jobName], 'exactly one job for the attempt');
+});
+
+test('killed right after CreateModelPackage took effect: the retry returns the same package', async () => {
+  const packages = async () =>
+    (await sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: 'churn-propensity', MaxResults: 100 }))).ModelPackageSummaryList ?? [];
+  const before = (await packages()).length;
+  crashWhen = (call) => call.operation === 'CreateModelPackage' && !call.error;
+  const outcome = await run({ config: config(), force: true });
+  assert.deepEqual(crashes.slice(2), ['CreateModelPackage']);
+  const after = await packages();
+  assert.equal(after.length, before + 1, 'one package for the run, not two');
+  assert.ok(after.some((p) => p.ModelPackageArn === outcome.modelPackageArn));
+});
