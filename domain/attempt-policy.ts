@@ -23,6 +23,7 @@ const POLICY_OF: Partial<Record<FailureClass, keyof TrainingPolicy['failurePolic
   capacity: 'capacity',
   stopped_by_sagemaker: 'stoppedBySageMaker',
   quota: 'quota',
+  service_fault: 'serviceFault',
 };
 
 const NOT_RETRIED: Partial<Record<FailureClass, string>> = {

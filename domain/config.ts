@@ -137,6 +137,8 @@ export const PipelineConfigSchema = z
           capacity: attemptPolicy({ attempts: 3, backoffSeconds: 300, resume: true }),
           stoppedBySageMaker: attemptPolicy({ attempts: 3, backoffSeconds: 0, resume: true }),
           quota: attemptPolicy({ attempts: 3, backoffSeconds: 600, resume: true }),
+          /** A job SageMaker itself failed (InternalServerError): its fault, not the model's. */
+          serviceFault: attemptPolicy({ attempts: 3, backoffSeconds: 60, resume: true }),
         })
         .prefault({}),
     }),

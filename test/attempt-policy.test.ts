@@ -45,6 +45,13 @@ test('capacity backs off exponentially and moves down the fallback instance type
   assert.equal(same.instanceType, 'ml.m5.large');
 });
 
+test('a job SageMaker failed internally is tried again after a minute', () => {
+  const next = nextAttempt([attempt(1, 'service_fault')], training);
+  assert.ok(next.retry);
+  assert.equal(next.backoffSeconds, 60);
+  assert.equal(next.resumeFromCheckpoint, true);
+});
+
 test('classes are counted separately', () => {
   const mixed = [attempt(1, 'capacity'), attempt(2, 'stopped_by_sagemaker'), attempt(3, 'capacity')];
   const next = nextAttempt(mixed, training);

@@ -288,6 +288,25 @@ test('a capacity error starts a new attempt on the fallback instance type', asyn
   assert.equal(second.ResourceConfig?.InstanceType, 'ml.c5.xlarge');
 });
 
+test('an internal error inside a job starts a new attempt, and a quota refused at create is retried within bounds', async () => {
+  const internal = faulty('internal-error x1', { failurePolicy: { serviceFault: { backoffSeconds: 0 } } });
+  internal.training.hyperparameters = { ...internal.training.hyperparameters, epochs: 3 };
+  const recovered = await run({ config: internal, force: true });
+  assert.deepEqual(recovered.training.map((t) => t.failureClass ?? 'completed'), ['service_fault', 'completed']);
+
+  // More instances than the account's quota: ResourceLimitExceeded at every create, so the run gives up
+  // after the policy's attempts and says why, without a job ever starting.
+  const greedy = config() as TrainingConfig;
+  greedy.training = { ...greedy.training, instanceCount: 50, failurePolicy: { quota: { attempts: 2, backoffSeconds: 0 } } };
+  const before = await trainingJobCount();
+  const failure = await failureOf(run({ config: greedy, force: true }));
+  assert.ok(failure.cause instanceof ApplicationFailure, `cause: ${failure.cause}`);
+  assert.equal(failure.cause.type, 'TrainingFailed');
+  assert.match(failure.cause.message, /2 attempt\(s\) ended with quota, and failurePolicy\.quota\.attempts allows 2/);
+  assert.match(failure.cause.message, /ResourceLimitExceeded/);
+  assert.equal(await trainingJobCount(), before);
+});
+
 test('an algorithm error fails the run at once with SageMaker\'s reason, and leaves the champion alone', async () => {
   const before = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
   const handle = await start({ config: faulty('algorithm-error@0.5'), force: true });
