@@ -6,6 +6,7 @@ import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { PipelineConfig } from '../domain/config';
 import { classifyingAwsErrors } from './aws-failures';
+import { SageMakerCallBudget, spendCallBudget } from './sagemaker-call-budget';
 import { DEFAULT_JOB_POLLING, type JobPolling } from './sagemaker-jobs';
 import { resolveChampion } from './champion';
 import { deployCandidate, verifyServing, type DeployCandidateInput, type VerifyServingInput } from './deployment';
@@ -21,11 +22,17 @@ export interface RetrainingDependencies {
   runtime: SageMakerRuntimeClient;
   /** How a waiting activity polls SageMaker for a job's or endpoint's status. Default: 1 s, doubling to 60 s. */
   jobPolling?: Partial<JobPolling>;
+  /**
+   * SageMaker control-plane calls per second for this worker, shared by all its activities. The plugin
+   * adds a middleware to the SageMaker client you pass, so every call waits its turn. Default 10.
+   */
+  sageMakerCallsPerSecond?: number;
 }
 
 export function createRetrainingActivities(deps: RetrainingDependencies) {
   const { sagemaker, s3, runtime } = deps;
   const poll: JobPolling = { ...DEFAULT_JOB_POLLING, ...deps.jobPolling };
+  spendCallBudget(sagemaker, new SageMakerCallBudget(deps.sageMakerCallsPerSecond ?? 10));
   return classifyingAwsErrors({
     resolveChampion: ({ config }: { config: PipelineConfig }) => resolveChampion(sagemaker, config),
     detectDrift: (input: DetectDriftInput) => detectDrift(s3, input),
