@@ -67,8 +67,8 @@ export interface RetrainingStatus {
 
 export const statusQuery = defineQuery<RetrainingStatus>('status');
 
-/** Config errors, failed jobs that must not be retried, and a champion changed under our feet. */
-export const NON_RETRYABLE = ['InvalidConfig', 'ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'CaptureFormat'];
+/** Activity failures a retry cannot fix: SageMaker's own rejections and what our activities raise (also marked nonRetryable where thrown). */
+export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'DeploymentFailed', 'EvaluationFailed'];
 
 /** The activities as this run calls them: timeouts and retries sit here, where a reader looks for them. */
 function activitiesFor(config: PipelineConfig) {
