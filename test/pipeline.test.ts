@@ -275,6 +275,15 @@ test('a job SageMaker stops twice (spot wait exceeded) resumes from its checkpoi
   }
 });
 
+test('a spot interruption inside a job is progress, not a failure: one attempt, and it completes', async () => {
+  const outcome = await run({ config: faulty('spot-interruption@1'), force: true });
+  assert.deepEqual(outcome.training.map((t) => [t.status, t.attempt]), [['Completed', 1]]);
+  const job = await trainingJob(outcome.training[0]!.jobName);
+  const statuses = job.SecondaryStatusTransitions?.map((t) => t.Status) ?? [];
+  assert.ok(statuses.includes('Interrupted'), `transitions: ${statuses.join(' → ')}`);
+  assert.equal(statuses.at(-1), 'Completed');
+});
+
 test('a capacity error starts a new attempt on the fallback instance type', async () => {
   const c = faulty('capacity-error x1', {
     fallbackInstanceTypes: ['ml.c5.xlarge'],
