@@ -4,18 +4,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  target: string | null;
-  /** The peer's value from the same run, where the suite has a peer. */
-  peer: number | null;
-}
+import type { Figure } from './figures';
+import { trainingSuite } from './training';
 
 const ROOT = path.resolve(__dirname, '..');
 
 const suites: Record<string, () => Promise<Figure[]>> = {
+  training: trainingSuite,
   /**
    * The demo pipeline (drift → dataset → train → evaluate → gate → promote) on the local stack, run 2 of
    * the demo. overheadSeconds = the run's wall time minus the time inside SageMaker jobs and the endpoint update.

@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   applyToProcess?: boolean;
   /** Passed to the local SageMaker: see every control-plane call before its caller hears back. */
   observeSageMakerCall?: LocalSageMakerOptions['observeCall'];
+  /** Other local SageMaker options: a time scale, faults. */
+  sageMaker?: Omit<LocalSageMakerOptions, 'dataDir' | 's3' | 'region' | 'observeCall'>;
 }
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
@@ -40,7 +42,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const s3 = await startLocalS3({ directory: path.join(opts.dataDir, 's3'), buckets: opts.buckets });
     closers.push(() => s3.close());
     const s3Client = new S3Client({ region, endpoint: s3.endpoint, credentials: LOCAL_S3_CREDENTIALS });
-    const sageMaker = await startLocalSageMaker({ dataDir: path.join(opts.dataDir, 'sagemaker'), s3: s3Client, region, observeCall: opts.observeSageMakerCall });
+    const sageMaker = await startLocalSageMaker({ ...opts.sageMaker, dataDir: path.join(opts.dataDir, 'sagemaker'), s3: s3Client, region, observeCall: opts.observeSageMakerCall });
     closers.push(() => sageMaker.close());
     const env: Record<string, string> = {
       AWS_REGION: region,

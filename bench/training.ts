@@ -1,0 +1,172 @@
+// `npm run bench -- training`: how the training stage waits on SageMaker, measured on the local stack.
+//   - DescribeTrainingJob calls per job-hour on a time-scaled 6-hour job, with the pipeline's default
+//     polling, against the AWS SDK waiter (its 120 s interval) measured the same way;
+//   - history events for a 10-minute and a 6-hour job (they must not depend on the job's length);
+//   - completion latency without events: job terminal → next activity started, p50 and p95.
+// Time-scaled parts run the local SageMaker at 3,600 simulated seconds per real second and scale the
+// polling intervals by the same factor, so the counts are those a real 6-hour job would see.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient, waitUntilTrainingJobCompletedOrStopped } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { Worker } from '@temporalio/worker';
+import { SageMakerRetrainingPlugin } from '..';
+import { DEFAULT_JOB_POLLING } from '../activities/sagemaker-jobs';
+import type { PipelineConfigInput } from '../domain/config';
+import { LINEAR_LEARNER_METRIC_DEFINITIONS } from '../local/algorithms/linear-learner/metrics';
+import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
+import type { ObservedCall } from '../local/sagemaker';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { retrainingPipeline, type RetrainingOutcome } from '../workflows';
+import type { Figure } from './figures';
+
+const TASK_QUEUE = 'bench-training';
+const SCALE = 3600;
+/** The AWS SDK waiter TrainingJobCompletedOrStopped polls every 120 s. */
+const WAITER_DELAY_SECONDS = 120;
+
+interface Bench {
+  stack: LocalStack;
+  worker: Worker;
+  running: Promise<void>;
+  dataDir: string;
+  describeCalls: Map<string, number>;
+  runs: number;
+}
+
+async function startBench(scale: number): Promise<Bench> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-training-'));
+  const describeCalls = new Map<string, number>();
+  const count = (call: ObservedCall) => {
+    if (call.operation !== 'DescribeTrainingJob' || call.error) return;
+    const name = (call.input as { TrainingJobName: string }).TrainingJobName;
+    describeCalls.set(name, (describeCalls.get(name) ?? 0) + 1);
+  };
+  const stack = await startLocalStack({ dataDir, buckets: [DEMO_BUCKET], applyToProcess: true, observeSageMakerCall: count, sageMaker: { timeScale: scale } });
+  const worker = await Worker.create({
+    connection: stack.temporal.environment.nativeConnection,
+    namespace: stack.temporal.namespace,
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve('../worker/workflows'),
+    plugins: [
+      new SageMakerRetrainingPlugin({
+        sagemaker: new SageMakerClient({}),
+        s3: new S3Client({}),
+        runtime: new SageMakerRuntimeClient({}),
+        // The default polling policy, in simulated time.
+        jobPolling: { firstMs: DEFAULT_JOB_POLLING.firstMs / scale, maxMs: DEFAULT_JOB_POLLING.maxMs / scale, factor: DEFAULT_JOB_POLLING.factor },
+        sageMakerCallsPerSecond: 10 * scale,
+      }),
+    ],
+  });
+  const running = worker.run();
+  await new S3Client({}).send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: 'labels/initial.csv', Body: labelledCsv(customers('before', 3000, 1)) }));
+  return { stack, worker, running, dataDir, describeCalls, runs: 0 };
+}
+
+async function stopBench(bench: Bench): Promise<void> {
+  bench.worker.shutdown();
+  await bench.running;
+  await bench.stack.close();
+  await rm(bench.dataDir, { recursive: true, force: true });
+}
+
+function config(faults?: string): PipelineConfigInput {
+  const c = demoConfig({ metricDefinitions: LINEAR_LEARNER_METRIC_DEFINITIONS }) as PipelineConfigInput & { training: Record<string, unknown> };
+  c.training = { ...c.training, maxRuntimeInSeconds: 86_400, ...(faults ? { tags: { 'local-sagemaker:faults': faults } } : {}) };
+  return c;
+}
+
+async function runPipeline(bench: Bench, input: PipelineConfigInput): Promise<{ outcome: RetrainingOutcome; historyEvents: number; latencyMs: number }> {
+  const handle = await bench.stack.temporal.environment.client.workflow.start(retrainingPipeline, {
+    taskQueue: TASK_QUEUE,
+    workflowId: `bench-training-${++bench.runs}`,
+    args: [{ config: input, force: true }],
+  });
+  const outcome = await handle.result();
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  // Completion latency: the training job's end → the evaluation activity started.
+  const job = await new SageMakerClient({}).send(new DescribeTrainingJobCommand({ TrainingJobName: outcome.training.at(-1)!.jobName }));
+  const scheduledEval = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluateCandidate');
+  const startedEval = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledEval?.eventId?.toString());
+  const startedMs = Number(startedEval?.eventTime?.seconds ?? 0) * 1000 + Math.floor((startedEval?.eventTime?.nanos ?? 0) / 1e6);
+  return { outcome, historyEvents: events.length, latencyMs: startedMs - (job.TrainingEndTime?.getTime() ?? startedMs) };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export async function trainingSuite(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+
+  // Completion latency without events, in real time on short jobs.
+  const realTime = await startBench(1);
+  try {
+    await runPipeline(realTime, config()); // the first model; later runs train incrementally
+    const latencies: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      process.stderr.write(`training: latency run ${i + 1}/7\n`);
+      latencies.push((await runPipeline(realTime, config(`slow@${i}`))).latencyMs / 1000);
+    }
+    figures.push(
+      { name: 'completionLatencyP50NoEvents', value: round(percentile(latencies, 50)), unit: 's', target: `<= ${DEFAULT_JOB_POLLING.maxMs / 1000}`, peer: null },
+      { name: 'completionLatencyP95NoEvents', value: round(percentile(latencies, 95)), unit: 's', target: `<= ${DEFAULT_JOB_POLLING.maxMs / 1000}`, peer: null },
+    );
+  } finally {
+    await stopBench(realTime);
+  }
+
+  // Polling cost and history size, on time-scaled 10-minute and 6-hour jobs.
+  const scaled = await startBench(SCALE);
+  try {
+    await runPipeline(scaled, config());
+    process.stderr.write('training: a 10-minute job\n');
+    const short = await runPipeline(scaled, config('slow@600'));
+    process.stderr.write('training: a 6-hour job\n');
+    const long = await runPipeline(scaled, config('slow@21600'));
+    const longJob = long.outcome.training.at(-1)!.jobName;
+    const sagemaker = new SageMakerClient({});
+    const described = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: longJob }));
+    const jobHours = (described.TrainingTimeInSeconds ?? 0) / 3600;
+    const ours = (scaled.describeCalls.get(longJob) ?? 0) / jobHours;
+
+    // The peer: the same 6-hour job waited on by the AWS SDK's waiter, its interval scaled the same way.
+    process.stderr.write('training: the same 6-hour job under the AWS SDK waiter\n');
+    const peerJob = `${longJob.slice(0, 55)}-waiter`;
+    await sagemaker.send(
+      new CreateTrainingJobCommand({
+        TrainingJobName: peerJob,
+        RoleArn: described.RoleArn,
+        AlgorithmSpecification: described.AlgorithmSpecification,
+        HyperParameters: described.HyperParameters,
+        InputDataConfig: described.InputDataConfig,
+        OutputDataConfig: described.OutputDataConfig,
+        ResourceConfig: described.ResourceConfig,
+        StoppingCondition: described.StoppingCondition,
+        Tags: [{ Key: 'local-sagemaker:faults', Value: 'slow@21600' }],
+      }),
+    );
+    const delay = WAITER_DELAY_SECONDS / SCALE;
+    await waitUntilTrainingJobCompletedOrStopped({ client: sagemaker, maxWaitTime: 600, minDelay: delay, maxDelay: delay }, { TrainingJobName: peerJob });
+    const peerDescribed = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: peerJob }));
+    const peer = ((scaled.describeCalls.get(peerJob) ?? 1) - 1) / ((peerDescribed.TrainingTimeInSeconds ?? 0) / 3600);
+
+    figures.push(
+      { name: 'describeCallsPerJobHour6h', value: round(ours), unit: 'calls/h', target: '<= 12', peer: round(peer) },
+      { name: 'historyEvents10MinJob', value: short.historyEvents, unit: 'events', target: null, peer: null },
+      { name: 'historyEvents6HourJob', value: long.historyEvents, unit: 'events', target: `<= ${short.historyEvents}`, peer: null },
+    );
+  } finally {
+    await stopBench(scaled);
+  }
+  return figures;
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
