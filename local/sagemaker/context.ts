@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { validationError } from './errors';
+import type { EventDelivery } from './events';
 import type { FaultCounter, Fault, TimeScale } from './faults';
 import type { ImageRegistry } from './images';
 import type { SageMakerStore } from './store';
@@ -25,6 +26,8 @@ export interface ServiceContext {
   faultCounter: FaultCounter;
   /** Faults applied to every training job (the `trainingFaults` option), with the list as written. */
   trainingFaults?: { value: string; faults: Fault[] };
+  /** EventBridge state-change events, delivered to HTTP targets (a no-op without targets). */
+  events: EventDelivery;
 }
 
 export type ArnResource =

@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ServiceContext } from './context';
 import { controlPlaneOperations } from './control-plane';
 import { DataCaptureWriter } from './data-capture';
+import { EventDelivery } from './events';
 import { controlPlaneFaultPicker, FaultCounter, parseFaults, TimeScale, type ControlPlaneFaults } from './faults';
 import { HostingService } from './hosting';
 import { ImageRegistry, type AlgorithmImage } from './images';
@@ -20,6 +21,13 @@ import { createWireServer, type ObservedCall } from './wire';
 export type { AlgorithmImage } from './images';
 export { BUILT_IN_IMAGES } from './images';
 export { FAULTS_TAG, type ControlPlaneFaults } from './faults';
+export type {
+  LocalSageMakerEvent,
+  ProcessingJobStateChange,
+  ProcessingJobStateChangeDetail,
+  TrainingJobStateChange,
+  TrainingJobStateChangeDetail,
+} from './events';
 
 export type { ObservedCall };
 
@@ -64,6 +72,17 @@ export interface LocalSageMakerOptions {
    * calls, and for tests that crash a client between a call's effect and its response.
    */
   observeCall?: (call: ObservedCall) => void | Promise<void>;
+  /**
+   * HTTP(S) URLs that get every EventBridge state-change event SageMaker would send (training and
+   * processing jobs), POSTed as the JSON body the way an API destination delivers it. Default none.
+   */
+  eventTargets?: string[];
+  /** Headers sent with every event POST, as an API destination's connection adds its auth header. */
+  eventHeaders?: Record<string, string>;
+  /** Send every event twice, with different ids, as SageMaker may; for testing receivers' idempotence. Default false. */
+  duplicateEvents?: boolean;
+  /** How long close() waits for pending event deliveries before abandoning them. Default 5000. */
+  eventFlushTimeoutMs?: number;
 }
 
 /** Environment variables the server reads when the matching option is not given. */
@@ -73,7 +92,16 @@ const ENV = {
   throttleRate: 'LOCAL_SAGEMAKER_THROTTLE_RATE',
   internalErrorRate: 'LOCAL_SAGEMAKER_INTERNAL_ERROR_RATE',
   seed: 'LOCAL_SAGEMAKER_FAULT_SEED',
+  eventTargets: 'LOCAL_SAGEMAKER_EVENT_TARGETS',
 } as const;
+
+function eventTargets(opts: LocalSageMakerOptions): string[] {
+  if (opts.eventTargets) return opts.eventTargets;
+  return (process.env[ENV.eventTargets] ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
 
 function envNumber(name: string): number | undefined {
   const raw = process.env[name];
@@ -106,9 +134,18 @@ export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<
   const dataDir = path.resolve(opts.dataDir);
   await mkdir(path.join(dataDir, 'logs'), { recursive: true });
   const { timeScale, trainingFaults, faults } = faultOptions(opts);
+  const region = opts.region ?? 'us-east-1';
+  const accountId = opts.accountId ?? '000000000000';
+  const events = new EventDelivery({
+    targets: eventTargets(opts),
+    headers: opts.eventHeaders ?? {},
+    duplicate: opts.duplicateEvents ?? false,
+    region,
+    accountId,
+  });
   const ctx: ServiceContext = {
-    region: opts.region ?? 'us-east-1',
-    accountId: opts.accountId ?? '000000000000',
+    region,
+    accountId,
     dataDir,
     s3: opts.s3,
     store: new SageMakerStore(),
@@ -121,6 +158,7 @@ export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<
     time: new TimeScale(timeScale),
     faultCounter: new FaultCounter(),
     trainingFaults: trainingFaults?.trim() ? { value: trainingFaults, faults: parseFaults(trainingFaults) } : undefined,
+    events,
   };
   const capture = new DataCaptureWriter(opts.s3, opts.captureFlushMs ?? 1000);
   const training = new TrainingService(ctx);
@@ -149,6 +187,8 @@ export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<
         server.closeAllConnections();
         await Promise.all([training.shutdown(), processing.shutdown(), hosting.shutdown()]);
         await capture.close();
+        // After the services, so the Stopped events of jobs ended by close still go out.
+        await events.flush(opts.eventFlushTimeoutMs ?? 5000);
         await stopped;
       })();
       return closed;

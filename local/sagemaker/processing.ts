@@ -13,6 +13,7 @@ import { assertValid } from './constraints';
 import { containerProgram, hostPath, LocalContainer, translateArgument } from './container';
 import { arnOf, assertRoleAssumable, jobLogFile, type ServiceContext } from './context';
 import { resourceInUse, validationError } from './errors';
+import { PROCESSING_JOB_STATE_CHANGE, processingJobDetail, type ProcessingJobStateChange } from './events';
 import {
   ALGORITHM_ERROR_REASON,
   CAPACITY_ERROR_REASON,
@@ -79,6 +80,7 @@ export class ProcessingService {
     };
     this.ctx.store.processingJobs.set(name, record);
     if (input.Tags?.length) this.ctx.store.tags.set(record.arn, structuredClone(input.Tags));
+    this.publishStateChange(record);
     const runtime: RunningProcessing = { faults: tagged ? this.ctx.faultCounter.admit(tagged.faults, tagged.value) : [] };
     this.running.set(name.toLowerCase(), runtime);
     runtime.lifecycle = this.run(record, runtime).finally(() => this.running.delete(name.toLowerCase()));
@@ -87,7 +89,10 @@ export class ProcessingService {
 
   describe(input: { ProcessingJobName?: string }): DescribeProcessingJobResponse {
     assertValid(shapes.DescribeProcessingJob, input);
-    const record = this.find(input.ProcessingJobName!);
+    return this.describeRecord(this.find(input.ProcessingJobName!));
+  }
+
+  private describeRecord(record: ProcessingJobRecord): DescribeProcessingJobResponse {
     const { Tags: _tags, ...request } = record.request;
     return {
       ...request,
@@ -115,6 +120,7 @@ export class ProcessingService {
       runtime.stopped = true;
       record.status = 'Stopping';
       record.lastModifiedTime = new Date();
+      this.publishStateChange(record);
       void runtime.container?.stop(this.graceMs());
     }
     return {};
@@ -211,6 +217,8 @@ export class ProcessingService {
         if (runtime.stopped || runtime.injectedFailure) return;
         runtime.stopped = true;
         record.status = 'Stopping';
+        record.lastModifiedTime = new Date();
+        this.publishStateChange(record);
         void runtime.container?.stop(this.graceMs());
       };
       maxRuntimeTimer = setTimeout(stopForRuntime, this.ctx.time.realMs(request.StoppingCondition?.MaxRuntimeInSeconds ?? 86400));
@@ -252,6 +260,13 @@ export class ProcessingService {
     record.status = status;
     record.processingEndTime = new Date();
     record.lastModifiedTime = record.processingEndTime;
+    this.publishStateChange(record);
+  }
+
+  /** "SageMaker Processing Job State Change", with the job as DescribeProcessingJob would show it now. */
+  private publishStateChange(record: ProcessingJobRecord): void {
+    if (!this.ctx.events.enabled) return;
+    this.ctx.events.publish<ProcessingJobStateChange>(PROCESSING_JOB_STATE_CHANGE, record.arn, processingJobDetail(this.describeRecord(record)));
   }
 
   /** The request as the container sees it, with /opt/ml paths pointing at the local stand-in. */

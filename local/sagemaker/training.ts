@@ -14,6 +14,7 @@ import { assertValid } from './constraints';
 import { containerProgram, hostPath, LocalContainer, translateArgument } from './container';
 import { arnOf, assertRoleAssumable, jobLogFile, type ServiceContext } from './context';
 import { resourceInUse, resourceLimitExceeded, validationError } from './errors';
+import { TRAINING_JOB_STATE_CHANGE, trainingJobDetail, type TrainingJobStateChange } from './events';
 import {
   ALGORITHM_ERROR_REASON,
   CAPACITY_ERROR_REASON,
@@ -92,6 +93,7 @@ export class TrainingService {
     };
     this.ctx.store.trainingJobs.set(name, record);
     if (input.Tags?.length) this.ctx.store.tags.set(record.arn, structuredClone(input.Tags));
+    this.publishStateChange(record);
     const runtime: RunningTraining = { faults: this.admitFaults(input, tagged) };
     this.running.set(name.toLowerCase(), runtime);
     runtime.lifecycle = this.run(record, runtime).finally(() => this.running.delete(name.toLowerCase()));
@@ -113,6 +115,10 @@ export class TrainingService {
     const record = this.ctx.store.trainingJobs.get(input.TrainingJobName!);
     // DescribeTrainingJob answers a missing job with a ValidationException, not ResourceNotFound.
     if (!record) throw validationError('Requested resource not found.');
+    return this.describeRecord(record);
+  }
+
+  private describeRecord(record: TrainingJobRecord): DescribeTrainingJobResponse {
     const { Tags: _tags, ...request } = record.request;
     const end = record.trainingEndTime;
     const trainingSeconds =
@@ -231,8 +237,18 @@ export class TrainingService {
       record.transitions.push({ Status: status, StartTime: now, StatusMessage: message });
     }
     if (terminal) record.transitions[record.transitions.length - 1].EndTime = now;
+    const changed = record.secondaryStatus !== status || !last || last.Status !== status;
     record.secondaryStatus = status;
     record.lastModifiedTime = now;
+    // A new SecondaryStatus (every primary status change comes with one) is a state change.
+    if (changed) this.publishStateChange(record);
+  }
+
+  /** "SageMaker Training Job State Change", with the job as DescribeTrainingJob would show it now. */
+  private publishStateChange(record: TrainingJobRecord): void {
+    if (!this.ctx.events.enabled) return;
+    const detail = trainingJobDetail(this.describeRecord(record), this.ctx.store.tags.get(record.arn));
+    this.ctx.events.publish<TrainingJobStateChange>(TRAINING_JOB_STATE_CHANGE, record.arn, detail);
   }
 
   private beginStop(record: TrainingJobRecord, cause: StopCause): void {
