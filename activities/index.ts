@@ -14,7 +14,7 @@ import { detectDrift, type DetectDriftInput } from './drift';
 import { expandDataset, type ExpandDatasetInput } from './dataset';
 import { evaluateCandidate, type EvaluateCandidateInput } from './evaluation';
 import { registerCandidate, type RegisterCandidateInput } from './registry';
-import { trainCandidate, type TrainCandidateInput } from './training';
+import { awaitTraining, checkTraining, startTraining, stopTraining, type TrainCandidateInput, type TrainingStart } from './training';
 
 export interface RetrainingDependencies {
   sagemaker: SageMakerClient;
@@ -37,7 +37,10 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
     resolveChampion: ({ config }: { config: PipelineConfig }) => resolveChampion(sagemaker, config),
     detectDrift: (input: DetectDriftInput) => detectDrift(s3, input),
     expandDataset: (input: ExpandDatasetInput) => expandDataset(s3, input),
-    trainCandidate: (input: TrainCandidateInput) => trainCandidate(sagemaker, poll, input),
+    startTraining: (input: TrainCandidateInput) => startTraining(sagemaker, input),
+    awaitTraining: (start: TrainingStart) => awaitTraining(sagemaker, poll, start),
+    checkTraining: (start: TrainingStart) => checkTraining(sagemaker, start),
+    stopTraining: ({ jobName }: { jobName: string }) => stopTraining(sagemaker, jobName),
     evaluateCandidate: (input: EvaluateCandidateInput) => evaluateCandidate(sagemaker, s3, poll, input),
     registerCandidate: (input: RegisterCandidateInput) => {
       const { workflowId, runId } = currentRun();
@@ -50,3 +53,4 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
 
 export type RetrainingActivities = ReturnType<typeof createRetrainingActivities>;
 export type * from './types';
+export type { TrainingStart } from './training';

@@ -44,6 +44,8 @@ export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
       }
     } catch (err) {
       if (!(err instanceof CancelledFailure) || !opts.stop) throw err;
+      // The job may have ended meanwhile (the workflow may cancel this wait because an event said so).
+      if (opts.isFinished(await opts.describe())) throw err;
       context.log.info('run cancelled: stopping the SageMaker job it started');
       await opts.stop();
       for (;;) {

@@ -14,6 +14,7 @@ import {
 import type { PipelineConfig } from '../domain/config';
 import { classifyJobEnd } from '../domain/failure';
 import { sageMakerName } from '../domain/job-names';
+import { RUN_TAGS } from '../domain/sagemaker-events';
 import { currentRun, isAlreadyExists, isNotFound, seconds, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { s3Join } from './s3-objects';
 import type { Champion, DatasetVersionSummary, TrainingOutcome } from './types';
@@ -30,9 +31,22 @@ export interface TrainCandidateInput {
   resumeFromCheckpoint: boolean;
 }
 
-export async function trainCandidate(sagemaker: SageMakerClient, polling: JobPolling, input: TrainCandidateInput): Promise<TrainingOutcome> {
+/** What starting an attempt settled: the rest of the attempt (waiting, checking) works from this. */
+export interface TrainingStart {
+  jobName: string;
+  attempt: number;
+  instanceType: string;
+  resumedFromCheckpoint: boolean;
+  incrementalFrom: string | null;
+  hyperparameters: Record<string, string>;
+  hyperparameterChanges: TrainingOutcome['hyperparameterChanges'];
+  /** True when the job already existed (a retry, or a restarted worker) and was attached to, not created. */
+  reattached: boolean;
+}
+
+/** Creates the attempt's training job unless it exists. Short: waiting is awaitTraining's job. */
+export async function startTraining(sagemaker: SageMakerClient, input: TrainCandidateInput): Promise<TrainingStart> {
   const { config, champion, dataset, jobName } = input;
-  const context = Context.current();
   const { workflowId, runId } = currentRun();
 
   const inherited = champion?.trainingJobName ? await championHyperparameters(sagemaker, champion.trainingJobName) : {};
@@ -96,25 +110,53 @@ export async function trainCandidate(sagemaker: SageMakerClient, polling: JobPol
     ...(t.retryStrategy ? { RetryStrategy: { MaximumRetryAttempts: t.retryStrategy.maximumRetryAttempts } } : {}),
     Tags: [
       ...Object.entries(t.tags).map(([Key, Value]) => ({ Key, Value })),
-      { Key: 'retraining:model', Value: config.model },
-      { Key: 'retraining:workflow-id', Value: workflowId.slice(0, 256) },
-      { Key: 'retraining:run-id', Value: runId },
+      // These route SageMaker's state-change events back to this run (domain/sagemaker-events.ts).
+      { Key: RUN_TAGS.model, Value: config.model },
+      { Key: RUN_TAGS.workflowId, Value: workflowId.slice(0, 256) },
+      { Key: RUN_TAGS.runId, Value: runId },
       { Key: 'retraining:dataset-version', Value: dataset.versionId },
     ],
   };
 
   const reattached = await createOnce(sagemaker, request);
-  if (reattached) context.log.info('training job already exists: waiting for it instead of starting another', { jobName });
+  if (reattached) Context.current().log.info('training job already exists: attaching to it instead of starting another', { jobName });
+  return {
+    jobName,
+    attempt: input.attempt,
+    instanceType: input.instanceType,
+    resumedFromCheckpoint: input.resumeFromCheckpoint,
+    incrementalFrom: champion?.modelDataUrl ?? null,
+    hyperparameters,
+    hyperparameterChanges,
+    reattached,
+  };
+}
 
+const isFinished = (j: DescribeTrainingJobCommandOutput) => j.TrainingJobStatus === 'Completed' || j.TrainingJobStatus === 'Failed' || j.TrainingJobStatus === 'Stopped';
+
+/** Waits for the job to end, heartbeating its progress; cancelling the run stops the job first. */
+export async function awaitTraining(sagemaker: SageMakerClient, polling: JobPolling, start: TrainingStart): Promise<TrainingOutcome> {
+  const { jobName } = start;
   const job = await waitForSageMaker({
     describe: () => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName })),
-    isFinished: (j) => j.TrainingJobStatus === 'Completed' || j.TrainingJobStatus === 'Failed' || j.TrainingJobStatus === 'Stopped',
+    isFinished,
     // A spot interruption shows here as SecondaryStatus Interrupted, then Training again: progress, not failure.
     progress: (j) => ({ jobName, status: j.TrainingJobStatus, secondaryStatus: j.SecondaryStatus, message: j.SecondaryStatusTransitions?.at(-1)?.StatusMessage }),
     stop: () => stopTrainingJob(sagemaker, jobName),
     polling,
   });
-  return outcome(job, input, hyperparameters, hyperparameterChanges, reattached);
+  return outcome(job, start);
+}
+
+/** One look at the job: its outcome if it has ended (an event said so), otherwise null. */
+export async function checkTraining(sagemaker: SageMakerClient, start: TrainingStart): Promise<TrainingOutcome | null> {
+  const job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: start.jobName }));
+  return isFinished(job) ? outcome(job, start) : null;
+}
+
+/** Stops the job unless it has already ended; safe to call any number of times. */
+export async function stopTraining(sagemaker: SageMakerClient, jobName: string): Promise<void> {
+  await stopTrainingJob(sagemaker, jobName);
 }
 
 /** Creates the job unless it exists; true when it already did (a retry or a restarted worker). */
@@ -155,29 +197,23 @@ async function championHyperparameters(sagemaker: SageMakerClient, trainingJobNa
   }
 }
 
-function outcome(
-  job: DescribeTrainingJobCommandOutput,
-  input: TrainCandidateInput,
-  hyperparameters: Record<string, string>,
-  hyperparameterChanges: TrainingOutcome['hyperparameterChanges'],
-  reattached: boolean,
-): TrainingOutcome {
+function outcome(job: DescribeTrainingJobCommandOutput, start: TrainingStart): TrainingOutcome {
   const status = job.TrainingJobStatus as TrainingOutcome['status'];
   const ended = classifyJobEnd({ status, secondaryStatus: job.SecondaryStatus, failureReason: job.FailureReason });
   return {
-    jobName: input.jobName,
-    attempt: input.attempt,
+    jobName: start.jobName,
+    attempt: start.attempt,
     status,
     secondaryStatus: job.SecondaryStatus ?? '',
     ...(job.FailureReason ? { failureReason: job.FailureReason } : {}),
     ...(ended !== 'completed' ? { failureClass: ended } : {}),
     ...(job.ModelArtifacts?.S3ModelArtifacts ? { modelDataUrl: job.ModelArtifacts.S3ModelArtifacts } : {}),
     finalMetrics: Object.fromEntries((job.FinalMetricDataList ?? []).map((m) => [m.MetricName!, m.Value!])),
-    incrementalFrom: input.champion?.modelDataUrl ?? null,
-    resumedFromCheckpoint: input.resumeFromCheckpoint,
-    hyperparameters,
-    hyperparameterChanges,
-    reattached,
+    incrementalFrom: start.incrementalFrom,
+    resumedFromCheckpoint: start.resumedFromCheckpoint,
+    hyperparameters: start.hyperparameters,
+    hyperparameterChanges: start.hyperparameterChanges,
+    reattached: start.reattached,
     sageMakerSeconds: seconds(job.CreationTime, job.TrainingEndTime ?? job.LastModifiedTime),
   };
 }

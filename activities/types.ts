@@ -72,6 +72,8 @@ export interface TrainingOutcome {
   /** True when an existing job was found and attached to instead of created. */
   reattached: boolean;
   sageMakerSeconds: number;
+  /** How the run learned the job had ended: SageMaker's state-change event, or its own poll. */
+  noticedBy?: 'event' | 'poll';
 }
 
 export interface EvaluationOutcome {

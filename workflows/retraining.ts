@@ -4,6 +4,10 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineSignal,
+  isCancellation,
   defineQuery,
   log,
   proxyActivities,
@@ -14,11 +18,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetrainingActivities } from '../activities';
+import type { TrainCandidateInput } from '../activities/training';
 import type { Champion, DatasetVersionSummary, Deployment, DriftSummary, EvaluationOutcome, ServingCheck, TrainingOutcome } from '../activities/types';
 import { InvalidConfigError, parsePipelineConfig, type PipelineConfig, type PipelineConfigInput } from '../domain/config';
 import { decideGate, type GateDecision } from '../domain/gate';
 import { clientToken, sageMakerName } from '../domain/job-names';
 import { describeAttempts, nextAttempt, type AttemptRecord } from '../domain/attempt-policy';
+import { isTerminalStatus, type TrainingJobStateChange } from '../domain/sagemaker-events';
 import * as attributes from './search-attributes';
 
 export type Trigger = 'manual' | 'schedule' | 'alert';
@@ -67,6 +73,9 @@ export interface RetrainingStatus {
 
 export const statusQuery = defineQuery<RetrainingStatus>('status');
 
+/** SageMaker's "Training Job State Change" events for this run's jobs, delivered by the event receiver. */
+export const trainingJobStateChanged = defineSignal<[TrainingJobStateChange]>('trainingJobStateChanged');
+
 /** Activity failures a retry cannot fix: SageMaker's own rejections and what our activities raise (also marked nonRetryable where thrown). */
 export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'DeploymentFailed', 'EvaluationFailed'];
 
@@ -74,6 +83,12 @@ export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionCha
 function activitiesFor(config: PipelineConfig) {
   const heartbeatTimeout = config.orchestration.heartbeatTimeoutSeconds * 1000;
   return {
+    // Creating a job: short, and a cancelled run waits for it to finish so the job can then be stopped.
+    jobStart: proxyActivities<RetrainingActivities>({
+      startToCloseTimeout: config.orchestration.callTimeoutSeconds * 1000,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+    }),
     // Registry calls and lookups: short, retried with backoff.
     registry: proxyActivities<RetrainingActivities>({
       startToCloseTimeout: config.orchestration.callTimeoutSeconds * 1000,
@@ -99,7 +114,8 @@ type RunActivities = ReturnType<typeof activitiesFor>;
 
 export async function retrainingPipeline(input: RetrainingInput): Promise<RetrainingOutcome> {
   const config = validConfig(input.config);
-  const { registry, dataWork, sageMaker } = activitiesFor(config);
+  const activities = activitiesFor(config);
+  const { registry, dataWork, sageMaker } = activities;
   const run = new RunRecord(config, input.trigger ?? 'manual');
 
   run.enter('drift', 'Resolving the champion and comparing captured traffic with its training data');
@@ -118,7 +134,7 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
   run.dataset = dataset;
 
   run.enter('training', champion ? `Training incrementally from ${champion.modelDataUrl}` : 'Training the first model');
-  const candidate = await trainCandidate(sageMaker, config, champion, dataset, run);
+  const candidate = await trainCandidate(activities, config, champion, dataset, run);
 
   run.enter('evaluation', 'Scoring candidate and champion on the same holdout');
   const evaluation = await sageMaker.evaluateCandidate.executeWithOptions(
@@ -161,20 +177,17 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
   return run.finish('promoted', gate.reasons.join(' '));
 }
 
-async function trainCandidate(sageMaker: RunActivities['sageMaker'], config: PipelineConfig, champion: Champion | null, dataset: DatasetVersionSummary, run: RunRecord): Promise<TrainingOutcome> {
+async function trainCandidate(activities: RunActivities, config: PipelineConfig, champion: Champion | null, dataset: DatasetVersionSummary, run: RunRecord): Promise<TrainingOutcome> {
   const attempts: AttemptRecord[] = [];
   let instanceType = config.training.instanceType;
   let resumeFromCheckpoint = false;
   for (let attempt = 1; ; attempt++) {
     const jobName = run.name('train', attempt);
     const startedAt = Date.now();
-    let outcome: TrainingOutcome | null = null;
+    let outcome: TrainingOutcome;
     let record: AttemptRecord;
     try {
-      outcome = await sageMaker.trainCandidate.executeWithOptions(
-        { summary: `training job ${jobName}, attempt ${attempt}${resumeFromCheckpoint ? ', resuming from checkpoint' : ''}` },
-        [{ config, champion, dataset, jobName, attempt, instanceType, resumeFromCheckpoint }],
-      );
+      outcome = await runAttempt(activities, run, { config, champion, dataset, jobName, attempt, instanceType, resumeFromCheckpoint });
       run.recordTraining(outcome);
       if (outcome.status === 'Completed') return outcome;
       record = { jobName, attempt, instanceType, outcome: outcome.failureClass ?? 'algorithm_error', reason: outcome.failureReason ?? outcome.secondaryStatus, seconds: outcome.sageMakerSeconds };
@@ -203,6 +216,49 @@ async function trainCandidate(sageMaker: RunActivities['sageMaker'], config: Pip
     if (next.backoffSeconds > 0) await sleep(next.backoffSeconds * 1000);
     instanceType = next.instanceType;
     resumeFromCheckpoint = next.resumeFromCheckpoint;
+  }
+}
+
+/**
+ * One training attempt: create the job once, then wait for whichever comes first, the heartbeating
+ * poll noticing the end or SageMaker's state-change event (confirmed by one Describe, since events
+ * can be duplicated, late or out of order). If the run is cancelled after the job exists, the job is
+ * stopped before the cancellation goes on.
+ */
+async function runAttempt(activities: RunActivities, run: RunRecord, input: TrainCandidateInput): Promise<TrainingOutcome> {
+  const { registry, jobStart, sageMaker } = activities;
+  const polling = new CancellationScope();
+  try {
+    const start = await jobStart.startTraining.executeWithOptions(
+      { summary: `start training job ${input.jobName}, attempt ${input.attempt}${input.resumeFromCheckpoint ? ', resuming from checkpoint' : ''}` },
+      [input],
+    );
+    const polled = polling.run(() =>
+      sageMaker.awaitTraining.executeWithOptions({ summary: `training job ${input.jobName}, attempt ${input.attempt}: waiting for it to end` }, [start]),
+    );
+    let settled: { outcome: TrainingOutcome } | { error: unknown } | undefined;
+    polled.then(
+      (outcome) => (settled = { outcome }),
+      (error) => (settled = { error }),
+    );
+    for (;;) {
+      await condition(() => settled !== undefined || run.jobEnded(input.jobName));
+      if (settled) {
+        if ('error' in settled) throw settled.error;
+        return { ...settled.outcome, noticedBy: 'poll' };
+      }
+      const confirmed = await registry.checkTraining.executeWithOptions({ summary: `training job ${input.jobName}: SageMaker says it ended` }, [start]);
+      if (confirmed) {
+        polling.cancel(); // the poll is no longer needed; the job has ended, so nothing is stopped
+        return { ...confirmed, noticedBy: 'event' };
+      }
+      run.forgetJobEnd(input.jobName); // a stale or out-of-order event: keep waiting
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => registry.stopTraining({ jobName: input.jobName }));
+    }
+    throw err;
   }
 }
 
@@ -246,6 +302,10 @@ class RunRecord {
       { key: attributes.RetrainingModel, value: config.model },
       { key: attributes.RetrainingTrigger, value: trigger },
     ]);
+    // Duplicates and late events are harmless: an ended job stays ended, and a Describe confirms it.
+    setHandler(trainingJobStateChanged, (change) => {
+      if (isTerminalStatus(change.status)) this.endedJobs.add(change.jobName);
+    });
     setHandler(statusQuery, () => ({
       model: this.config.model,
       stage: this.stage,
@@ -280,6 +340,16 @@ class RunRecord {
   recordTraining(outcome: TrainingOutcome): void {
     this.training.push(outcome);
     this.publish();
+  }
+
+  /** Jobs an event says have ended, until a Describe confirms or refutes it. */
+  private readonly endedJobs = new Set<string>();
+  jobEnded(jobName: string): boolean {
+    return this.endedJobs.has(jobName);
+  }
+
+  forgetJobEnd(jobName: string): void {
+    this.endedJobs.delete(jobName);
   }
 
   recordAttempt(attempt: AttemptRecord): void {
