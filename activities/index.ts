@@ -20,7 +20,7 @@ export interface RetrainingDependencies {
   sagemaker: SageMakerClient;
   s3: S3Client;
   runtime: SageMakerRuntimeClient;
-  /** How a waiting activity polls SageMaker for a job's or endpoint's status. Default: 1 s, doubling to 60 s. */
+  /** How a waiting activity polls SageMaker for a job's or endpoint's status. Default: 1 s, doubling to 10 minutes. */
   jobPolling?: Partial<JobPolling>;
   /**
    * SageMaker control-plane calls per second for this worker, shared by all its activities. The plugin

@@ -13,7 +13,12 @@ export interface JobPolling {
   factor: number;
 }
 
-export const DEFAULT_JOB_POLLING: JobPolling = { firstMs: 1000, maxMs: 60_000, factor: 2 };
+/**
+ * SageMaker's state-change events are the fast path (see receiver/); polling is the safety net, so it
+ * backs off to ten minutes: about 8 DescribeTrainingJob calls per job-hour on a long job. Without
+ * events, lower the cap: completion is noticed within it.
+ */
+export const DEFAULT_JOB_POLLING: JobPolling = { firstMs: 1000, maxMs: 600_000, factor: 2 };
 
 /** Heartbeats go out at least this often while waiting between polls, and three times per heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 15_000;

@@ -13,7 +13,7 @@ async function run() {
   const connection = await NativeConnection.connect(connectionOptions);
   try {
     // The cap on the interval between status polls of a running job (polls start at 1 s and double).
-    const maxPollSeconds = Number(process.env.RETRAINING_JOB_POLL_MAX_SECONDS ?? 60);
+    const maxPollSeconds = Number(process.env.RETRAINING_JOB_POLL_MAX_SECONDS ?? 600);
     const worker = await Worker.create({
       connection,
       namespace: namespace ?? 'default',
