@@ -53,10 +53,11 @@ export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
       if (opts.isFinished(await opts.describe())) throw err;
       context.log.info('run cancelled: stopping the SageMaker job it started');
       await opts.stop();
+      // Stopping takes seconds (SIGTERM, then artifacts are saved): poll briskly, whatever the backoff.
       for (;;) {
         const stopping = await opts.describe();
         if (opts.isFinished(stopping)) break;
-        await new Promise((resolve) => setTimeout(resolve, opts.polling.firstMs));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(opts.polling.firstMs, 1000)));
       }
       throw err;
     }

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -20,6 +21,8 @@ import { parsePipelineConfig } from '../domain/config';
 import { LINEAR_LEARNER_METRIC_DEFINITIONS } from '../local/algorithms/linear-learner/metrics';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
 import { startLocalStack } from '../local/stack';
+import { freePort } from '../local/temporal';
+import { startEventReceiver } from '../receiver/sagemaker-events';
 import { retrainingPipeline, RetrainingModel, RetrainingTrigger, statusQuery, type RetrainingOutcome } from '../workflows';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -47,16 +50,22 @@ async function main(): Promise<number> {
   await rm(path.join(DATA_DIR, 'sagemaker'), { recursive: true, force: true });
   await mkdir(DATA_DIR, { recursive: true });
 
-  say('starting Temporal dev server, S3 (s3rver) and the local SageMaker');
+  say('starting Temporal dev server, S3 (s3rver), the local SageMaker and the event receiver');
+  // The local SageMaker posts its state-change events, as EventBridge would through an API destination.
+  const eventPort = await freePort();
+  const eventKey = randomUUID();
   const stack = await startLocalStack({
     dataDir: DATA_DIR,
     temporalDbFile: path.join(DATA_DIR, 'temporal.db'),
     buckets: [DEMO_BUCKET],
     applyToProcess: true,
     log: say,
+    sageMaker: { eventTargets: [`http://127.0.0.1:${eventPort}/`], eventHeaders: { 'x-api-key': eventKey } },
   });
   let worker: ChildProcess | undefined;
+  let closeReceiver = async () => {};
   const shutdown = async () => {
+    await closeReceiver();
     if (worker && worker.exitCode === null) {
       worker.kill('SIGINT');
       await Promise.race([once(worker, 'exit'), new Promise((r) => setTimeout(r, 5000))]);
@@ -71,6 +80,8 @@ async function main(): Promise<number> {
     const { connectionOptions, namespace } = loadClientConnectConfig();
     const connection = await Connection.connect(connectionOptions);
     const client = new Client({ connection, namespace: namespace ?? 'default' });
+    const receiver = await startEventReceiver({ client, apiKey: eventKey, port: eventPort, log: (line) => say(`  receiver: ${line}`) });
+    closeReceiver = () => receiver.close();
     const s3 = new S3Client({});
     const sagemaker = new SageMakerClient({});
     const runtime = new SageMakerRuntimeClient({});
@@ -118,7 +129,7 @@ async function main(): Promise<number> {
         quarantined: outcome.dataset.quarantined,
         quarantinedByReason: outcome.dataset.quarantinedByReason,
       },
-      training: { jobNames: outcome.training.map((t) => t.jobName), incrementalFrom: modelChannel, championArtifact },
+      training: { jobNames: outcome.training.map((t) => t.jobName), incrementalFrom: modelChannel, championArtifact, noticedBy: candidateJob?.noticedBy ?? null },
       evaluation: outcome.evaluation && { metric, candidate: outcome.evaluation.candidate[metric] ?? null, champion: outcome.evaluation.champion?.[metric] ?? null, holdoutRows: outcome.evaluation.holdoutRows },
       decision: outcome.decision,
       reason: outcome.reason,
@@ -147,7 +158,7 @@ function startWorker(env: Record<string, string>): ChildProcess {
   const log = createWriteStream(logFile, { flags: 'w' });
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'worker.ts')], {
     cwd: ROOT,
-    env: { ...process.env, ...env, RETRAINING_JOB_POLL_MAX_SECONDS: '0.25' },
+    env: { ...process.env, ...env, RETRAINING_JOB_POLL_MAX_SECONDS: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log);
@@ -232,7 +243,7 @@ function printSummary(s: {
   reason: string;
   drift: { detected: boolean; score: number; driftedFeatures: string[] };
   dataset: { version: string; rows: number; newRows: number; quarantined: number } | null;
-  training: { jobNames: string[]; incrementalFrom: string | null };
+  training: { jobNames: string[]; incrementalFrom: string | null; noticedBy: string | null };
   evaluation: { metric: string; candidate: number | null; champion: number | null } | null;
   endpoint: { name: string; modelPackageArn: string | null; servingNewModel: boolean };
   historyEvents: number;
@@ -244,7 +255,7 @@ function printSummary(s: {
     `Decision: ${s.decision.toUpperCase()} — ${s.reason}`,
     `  drift       ${s.drift.detected ? 'detected' : 'not detected'}, score ${s.drift.score.toFixed(2)} (${s.drift.driftedFeatures.join(', ') || 'no feature'})`,
     s.dataset ? `  dataset     ${s.dataset.version}: ${s.dataset.rows} rows, ${s.dataset.newRows} new, ${s.dataset.quarantined} quarantined` : '',
-    `  training    ${s.training.jobNames.join(', ')}, warm-started from ${s.training.incrementalFrom ?? '(nothing)'}`,
+    `  training    ${s.training.jobNames.join(', ')}, warm-started from ${s.training.incrementalFrom ?? '(nothing)'}; its end noticed by ${s.training.noticedBy === 'event' ? "SageMaker's event" : 'polling'}`,
     s.evaluation ? `  evaluation  ${s.evaluation.metric}: candidate ${fmt(s.evaluation.candidate)} vs champion ${fmt(s.evaluation.champion)}` : '',
     `  endpoint    ${s.endpoint.name} → ${s.endpoint.modelPackageArn ?? '(unchanged)'}; serving the new model: ${s.endpoint.servingNewModel}`,
     `  temporal    ${s.historyEvents} history events, ${s.overheadSeconds}s orchestration overhead`,

@@ -57,6 +57,11 @@ export function routeSageMakerEvent(body: unknown): EventRoute {
   if (event['detail-type'] !== 'SageMaker Training Job State Change') return { kind: 'ignored', reason: `"${event['detail-type']}" events are not handled here` };
   const detail = trainingJobDetail.safeParse(event.detail);
   if (!detail.success) throw new InvalidEventError(`invalid SageMaker Training Job State Change: ${describeIssues(detail.error, 'detail')}`);
+  // Runs follow progress by polling; an event matters when it says the job has ended. Passing only
+  // those keeps each run's history a few events long, however many status changes a job goes through.
+  if (!isTerminalStatus(detail.data.TrainingJobStatus)) {
+    return { kind: 'ignored', reason: `training job ${detail.data.TrainingJobName} is ${detail.data.TrainingJobStatus}, not ended` };
+  }
   const tags = detail.data.Tags;
   const workflowId = tags[RUN_TAGS.workflowId];
   if (!workflowId) return { kind: 'ignored', reason: `training job ${detail.data.TrainingJobName} was not started by a retraining pipeline (no ${RUN_TAGS.workflowId} tag)` };

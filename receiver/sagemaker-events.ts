@@ -62,7 +62,8 @@ export async function startEventReceiver(opts: EventReceiverOptions & { port?: n
     const answer = (result: DeliveryResult) => {
       res.writeHead(result.statusCode, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(result.body));
-      if (result.statusCode >= 400 || result.body.ignored) log(`event ${result.statusCode}: ${result.body.error ?? result.body.ignored}`);
+      // Ignored events are routine (a rule may forward every SageMaker event); failures are not.
+      if (result.statusCode >= 400) log(`event ${result.statusCode}: ${result.body.error}`);
     };
     if (req.method !== 'POST') return answer({ statusCode: 405, body: { error: 'POST an EventBridge event as JSON' } });
     if (expected) {

@@ -61,6 +61,8 @@ describe('routing', () => {
     assert.equal(processing.kind, 'ignored');
     const other = routeSageMakerEvent({ ...trainingEvent(), source: 'aws.s3' });
     assert.equal(other.kind, 'ignored');
+    const progress = routeSageMakerEvent(trainingEvent({ status: 'InProgress' }));
+    assert.deepEqual(progress, { kind: 'ignored', reason: 'training job churn-propensity-train-0123456789-a1 is InProgress, not ended' });
   });
 
   test('a malformed event is rejected, naming the field', () => {
