@@ -10,15 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient, waitUntilTrainingJobCompletedOrStopped } from '@aws-sdk/client-sagemaker';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { Worker } from '@temporalio/worker';
-import { SageMakerRetrainingPlugin } from '..';
 import { DEFAULT_JOB_POLLING } from '../activities/sagemaker-jobs';
 import type { PipelineConfigInput } from '../domain/config';
 import { LINEAR_LEARNER_METRIC_DEFINITIONS } from '../local/algorithms/linear-learner/metrics';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
 import type { ObservedCall } from '../local/sagemaker';
-import { startLocalStack, type LocalStack } from '../local/stack';
+import { startLocalStack, startLocalWorker, type LocalStack } from '../local/stack';
 import { freePort } from '../local/temporal';
 import { startEventReceiver, type EventReceiver } from '../receiver/sagemaker-events';
 import { retrainingPipeline, type RetrainingOutcome } from '../workflows';
@@ -32,8 +29,7 @@ const WAITER_DELAY_SECONDS = 120;
 interface Bench {
   stack: LocalStack;
   receiver?: EventReceiver;
-  worker: Worker;
-  running: Promise<void>;
+  worker: Awaited<ReturnType<typeof startLocalWorker>>;
   dataDir: string;
   describeCalls: Map<string, number>;
   runs: number;
@@ -57,30 +53,18 @@ async function startBench(scale: number, withEvents = false): Promise<Bench> {
     sageMaker: { timeScale: scale, ...(eventPort ? { eventTargets: [`http://127.0.0.1:${eventPort}/`], duplicateEvents: true } : {}) },
   });
   const receiver = eventPort ? await startEventReceiver({ client: stack.temporal.environment.client, port: eventPort }) : undefined;
-  const worker = await Worker.create({
-    connection: stack.temporal.environment.nativeConnection,
-    namespace: stack.temporal.namespace,
+  const worker = await startLocalWorker(stack, {
     taskQueue: TASK_QUEUE,
-    workflowsPath: require.resolve('../worker/workflows'),
-    plugins: [
-      new SageMakerRetrainingPlugin({
-        sagemaker: new SageMakerClient({}),
-        s3: new S3Client({}),
-        runtime: new SageMakerRuntimeClient({}),
-        // The default polling policy, in simulated time.
-        jobPolling: { firstMs: DEFAULT_JOB_POLLING.firstMs / scale, maxMs: DEFAULT_JOB_POLLING.maxMs / scale, factor: DEFAULT_JOB_POLLING.factor },
-        sageMakerCallsPerSecond: 10 * scale,
-      }),
-    ],
+    // The default polling policy, in simulated time.
+    jobPolling: { firstMs: DEFAULT_JOB_POLLING.firstMs / scale, maxMs: DEFAULT_JOB_POLLING.maxMs / scale, factor: DEFAULT_JOB_POLLING.factor },
+    sageMakerCallsPerSecond: 10 * scale,
   });
-  const running = worker.run();
   await new S3Client({}).send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: 'labels/initial.csv', Body: labelledCsv(customers('before', 3000, 1)) }));
-  return { stack, receiver, worker, running, dataDir, describeCalls, runs: 0 };
+  return { stack, receiver, worker, dataDir, describeCalls, runs: 0 };
 }
 
 async function stopBench(bench: Bench): Promise<void> {
-  bench.worker.shutdown();
-  await bench.running;
+  await bench.worker.stop();
   await bench.receiver?.close();
   await bench.stack.close();
   await rm(bench.dataDir, { recursive: true, force: true });

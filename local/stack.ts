@@ -3,6 +3,10 @@
 // TEMPORAL_ADDRESS), exactly as they would reach AWS and Temporal Cloud.
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { Worker } from '@temporalio/worker';
+import { SageMakerRetrainingPlugin, type SageMakerRetrainingPluginOptions } from '../plugin';
 import { startLocalSageMaker, type LocalSageMakerOptions } from './sagemaker';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './s3';
 import { startLocalTemporal, type LocalTemporal } from './temporal';
@@ -75,4 +79,30 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     for (const close of closers.reverse()) await close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A worker inside this process, wired exactly as worker/worker.ts wires one (the plugin, the re-exported
+ * workflows), but on the stack's own connection: for tests and benchmarks that drive runs directly.
+ */
+export async function startLocalWorker(
+  stack: LocalStack,
+  opts: { taskQueue: string } & Omit<SageMakerRetrainingPluginOptions, 'sagemaker' | 's3' | 'runtime'>,
+): Promise<{ worker: Worker; stop(): Promise<void> }> {
+  const { taskQueue, ...pluginOptions } = opts;
+  const worker = await Worker.create({
+    connection: stack.temporal.environment.nativeConnection,
+    namespace: stack.temporal.namespace,
+    taskQueue,
+    workflowsPath: require.resolve('../worker/workflows'),
+    plugins: [new SageMakerRetrainingPlugin({ sagemaker: new SageMakerClient({}), s3: new S3Client({}), runtime: new SageMakerRuntimeClient({}), ...pluginOptions })],
+  });
+  const running = worker.run();
+  return {
+    worker,
+    stop: async () => {
+      worker.shutdown();
+      await running.catch(() => {});
+    },
+  };
 }

@@ -7,13 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { Worker } from '@temporalio/worker';
-import { SageMakerRetrainingPlugin } from '..';
 import { LINEAR_LEARNER_METRIC_DEFINITIONS } from '../local/algorithms/linear-learner/metrics';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
-import { startLocalStack, type LocalStack } from '../local/stack';
+import { startLocalStack, startLocalWorker, type LocalStack } from '../local/stack';
 import { freePort } from '../local/temporal';
 import { startEventReceiver, type EventReceiver } from '../receiver/sagemaker-events';
 import { retrainingPipeline } from '../workflows';
@@ -22,8 +18,7 @@ const TASK_QUEUE = 'pipeline-events-test';
 let dataDir: string;
 let stack: LocalStack;
 let receiver: EventReceiver;
-let worker: Worker;
-let workerRun: Promise<void>;
+let worker: Awaited<ReturnType<typeof startLocalWorker>>;
 
 before(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'pipeline-events-'));
@@ -35,28 +30,13 @@ before(async () => {
     sageMaker: { eventTargets: [`http://127.0.0.1:${port}/`], eventHeaders: { 'x-api-key': 'local' }, duplicateEvents: true },
   });
   receiver = await startEventReceiver({ client: stack.temporal.environment.client, apiKey: 'local', port });
-  worker = await Worker.create({
-    connection: stack.temporal.environment.nativeConnection,
-    namespace: stack.temporal.namespace,
-    taskQueue: TASK_QUEUE,
-    workflowsPath: require.resolve('../worker/workflows'),
-    plugins: [
-      new SageMakerRetrainingPlugin({
-        sagemaker: new SageMakerClient({}),
-        s3: new S3Client({}),
-        runtime: new SageMakerRuntimeClient({}),
-        // Fast first polls would notice short jobs anyway; start slow so the event is what ends the wait.
-        jobPolling: { firstMs: 600_000, maxMs: 600_000 },
-      }),
-    ],
-  });
-  workerRun = worker.run();
+  // Fast first polls would notice short jobs anyway; start slow so the event is what ends the wait.
+  worker = await startLocalWorker(stack, { taskQueue: TASK_QUEUE, jobPolling: { firstMs: 600_000, maxMs: 600_000 } });
   await new S3Client({}).send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: 'labels/initial.csv', Body: labelledCsv(customers('before', 3000, 1)) }));
 });
 
 after(async () => {
-  worker?.shutdown();
-  await workerRun?.catch(() => {});
+  await worker?.stop();
   await receiver?.close();
   await stack?.close();
   await rm(dataDir, { recursive: true, force: true });

@@ -17,18 +17,16 @@ import {
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { SageMakerRetrainingPlugin } from '..';
 import { parsePipelineConfig, type PipelineConfigInput } from '../domain/config';
 import { LINEAR_LEARNER_METRIC_DEFINITIONS } from '../local/algorithms/linear-learner/metrics';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
-import { startLocalStack, type LocalStack } from '../local/stack';
+import { startLocalStack, startLocalWorker, type LocalStack } from '../local/stack';
 import { retrainingPipeline, statusQuery, type RetrainingInput, type RetrainingOutcome } from '../workflows';
 
 const TASK_QUEUE = 'pipeline-test';
 let dataDir: string;
 let stack: LocalStack;
-let worker: Worker;
-let workerRun: Promise<void>;
+let worker: Awaited<ReturnType<typeof startLocalWorker>>;
 let client: Client;
 let s3: S3Client;
 let sagemaker: SageMakerClient;
@@ -44,19 +42,11 @@ before(async () => {
   sagemaker = new SageMakerClient({});
   runtime = new SageMakerRuntimeClient({});
   client = stack.temporal.environment.client;
-  worker = await Worker.create({
-    connection: stack.temporal.environment.nativeConnection,
-    namespace: stack.temporal.namespace,
-    taskQueue: TASK_QUEUE,
-    workflowsPath: require.resolve('../worker/workflows'),
-    plugins: [new SageMakerRetrainingPlugin({ sagemaker, s3, runtime, jobPolling: { firstMs: 100, maxMs: 200 } })],
-  });
-  workerRun = worker.run();
+  worker = await startLocalWorker(stack, { taskQueue: TASK_QUEUE, jobPolling: { firstMs: 100, maxMs: 200 } });
 });
 
 after(async () => {
-  worker?.shutdown();
-  await workerRun?.catch(() => {});
+  await worker?.stop();
   await stack?.close();
   if (!process.env.KEEP_TEST_DATA) await rm(dataDir, { recursive: true, force: true });
   else console.log('kept', dataDir);
