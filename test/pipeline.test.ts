@@ -237,7 +237,7 @@ type TrainingConfig = PipelineConfigInput & { training: Record<string, unknown> 
 function faulty(faults: string, training: Record<string, unknown> = {}): TrainingConfig {
   const c = config() as TrainingConfig;
   c.training = { ...c.training, ...training, tags: { 'local-sagemaker:faults': faults } };
-  c.training.hyperparameters = { ...c.training.hyperparameters, epochs: 3000, early_stopping_patience: 3001 };
+  c.training.hyperparameters = { ...c.training.hyperparameters, epochs: 6000, early_stopping_patience: 6001 };
   return c;
 }
 
@@ -245,16 +245,17 @@ async function trainingJob(name: string) {
   return sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
 }
 
-test('a job SageMaker stops twice (spot wait exceeded) resumes from its checkpoint and completes on the third attempt', async () => {
-  const outcome = await run({ config: faulty('max-wait-exceeded@1 x2'), force: true });
+test('a job SageMaker stops three times (spot wait exceeded) resumes from its checkpoint each time and completes', async () => {
+  const outcome = await run({ config: faulty('max-wait-exceeded@1 x3', { failurePolicy: { stoppedBySageMaker: { attempts: 4 } } }), force: true });
   assert.deepEqual(outcome.training.map((t) => [t.status, t.failureClass ?? 'completed']), [
+    ['Stopped', 'stopped_by_sagemaker'],
     ['Stopped', 'stopped_by_sagemaker'],
     ['Stopped', 'stopped_by_sagemaker'],
     ['Completed', 'completed'],
   ]);
-  assert.deepEqual(outcome.training.map((t) => t.resumedFromCheckpoint), [false, true, true]);
+  assert.deepEqual(outcome.training.map((t) => t.resumedFromCheckpoint), [false, true, true, true]);
   const jobs = await Promise.all(outcome.training.map((t) => trainingJob(t.jobName)));
-  assert.deepEqual(jobs.map((j) => j.SecondaryStatus), ['MaxWaitTimeExceeded', 'MaxWaitTimeExceeded', 'Completed']);
+  assert.deepEqual(jobs.map((j) => j.SecondaryStatus), ['MaxWaitTimeExceeded', 'MaxWaitTimeExceeded', 'MaxWaitTimeExceeded', 'Completed']);
   // One checkpoint location and one champion artifact across the attempts.
   assert.equal(new Set(jobs.map((j) => j.CheckpointConfig?.S3Uri)).size, 1);
   assert.equal(new Set(jobs.map((j) => j.InputDataConfig?.find((c) => c.ChannelName === 'model')?.DataSource?.S3DataSource?.S3Uri)).size, 1);
