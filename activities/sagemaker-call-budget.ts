@@ -1,6 +1,7 @@
 // One budget of SageMaker control-plane calls per worker, shared by every activity it runs, so a
 // thousand waiting pipelines pace themselves instead of tripping SageMaker's fixed, account-wide rate
 // limits (ThrottlingException), which are not adjustable.
+import { Context } from '@temporalio/activity';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 
 export interface CallBudgetClock {
@@ -49,12 +50,37 @@ export class SageMakerCallBudget {
 
 const MIDDLEWARE_NAME = 'sagemakerRetrainingCallBudget';
 
-/** Makes every call through this client wait for the budget. Adding it twice to one client is a no-op. */
+/** While a call waits its turn, the activity making it heartbeats this often, so waiting is not mistaken for a dead worker. */
+const QUEUED_HEARTBEAT_MS = 5000;
+
+/** The activity on whose behalf a call is made, if any (the budget also serves calls made outside activities). */
+function callingActivity(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes every call through this client wait for the budget. Adding it twice to one client is a no-op.
+ * An activity heartbeats while its call is queued: with a thousand pipelines on
+ * one worker a call may wait minutes for its turn, and the activity's heartbeat timeout, not a
+ * start-to-close timeout, is what tells a slow queue from a dead worker.
+ */
 export function spendCallBudget(client: SageMakerClient, budget: SageMakerCallBudget): void {
   if (client.middlewareStack.identify().some((entry) => entry.startsWith(`${MIDDLEWARE_NAME} `))) return;
   client.middlewareStack.add(
     (next) => async (args) => {
-      await budget.take();
+      const activity = callingActivity();
+      // Details stay the activity's business: a wait re-reports its progress right after its call.
+      const beat = () => activity?.heartbeat();
+      const timer = activity ? setInterval(beat, QUEUED_HEARTBEAT_MS) : undefined;
+      try {
+        await budget.take();
+      } finally {
+        clearInterval(timer);
+      }
       return next(args);
     },
     { step: 'initialize', name: MIDDLEWARE_NAME },

@@ -164,8 +164,13 @@ export const PipelineConfigSchema = z
       .object({
         /** Activities that wait on SageMaker or stream data heartbeat; silence this long means the worker is gone. */
         heartbeatTimeoutSeconds: z.number().int().min(5).max(3600).default(60),
-        /** Short calls (registry, champion lookup): an attempt that takes longer is retried elsewhere. */
-        callTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
+        /**
+         * Short calls (job creation, registry, champion lookup): an attempt that takes longer is retried
+         * elsewhere. It includes time queued behind the worker's SageMaker call budget, which with a
+         * thousand pipelines on one worker can be minutes; such an attempt heartbeats while queued, so a
+         * dead worker is still noticed within heartbeatTimeoutSeconds.
+         */
+        callTimeoutSeconds: z.number().int().min(5).max(3600).default(900),
       })
       .prefault({}),
   })

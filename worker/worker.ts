@@ -13,7 +13,7 @@ async function run() {
   const connection = await NativeConnection.connect(connectionOptions);
   try {
     // The cap on the interval between status polls of a running job (polls start at 1 s and double).
-    const maxPollSeconds = Number(process.env.RETRAINING_JOB_POLL_MAX_SECONDS ?? 600);
+    const maxPollSeconds = positiveNumber('RETRAINING_JOB_POLL_MAX_SECONDS', 600);
     const worker = await Worker.create({
       connection,
       namespace: namespace ?? 'default',
@@ -25,6 +25,7 @@ async function run() {
           s3: new S3Client({}),
           runtime: new SageMakerRuntimeClient({}),
           jobPolling: { maxMs: maxPollSeconds * 1000, firstMs: Math.min(1000, maxPollSeconds * 1000) },
+          sageMakerCallsPerSecond: positiveNumber('RETRAINING_SAGEMAKER_CALLS_PER_SECOND', 10),
         }),
       ],
     });
@@ -32,6 +33,14 @@ async function run() {
   } finally {
     await connection.close();
   }
+}
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`${name} must be a positive number, got '${raw}'`);
+  return value;
 }
 
 run().catch((err) => {

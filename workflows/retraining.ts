@@ -84,14 +84,17 @@ function activitiesFor(config: PipelineConfig) {
   const heartbeatTimeout = config.orchestration.heartbeatTimeoutSeconds * 1000;
   return {
     // Creating a job: short, and a cancelled run waits for it to finish so the job can then be stopped.
+    // Short calls heartbeat while queued for the worker's SageMaker call budget (see activities/sagemaker-call-budget.ts).
     jobStart: proxyActivities<RetrainingActivities>({
       startToCloseTimeout: config.orchestration.callTimeoutSeconds * 1000,
+      heartbeatTimeout,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
     }),
     // Registry calls and lookups: short, retried with backoff.
     registry: proxyActivities<RetrainingActivities>({
       startToCloseTimeout: config.orchestration.callTimeoutSeconds * 1000,
+      heartbeatTimeout,
       retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
     }),
     // Streaming over captured traffic and datasets: long, and they heartbeat so a dead worker is noticed.

@@ -50,7 +50,7 @@ export interface LocalSageMakerOptions {
   captureFlushMs?: number;
   /** The account quota on instances across running training jobs (one per job by default). Default 20. */
   trainingInstanceQuota?: number;
-  /** Control-plane calls per second before ThrottlingException. Default 10000. */
+  /** Control-plane calls per second, account-wide, before ThrottlingException (env LOCAL_SAGEMAKER_CALLS_PER_SECOND). Default 10000. */
   controlPlaneRateLimit?: number;
   /** How long an endpoint container may take to answer /ping, unless the variant says. Default 60000. */
   endpointStartupTimeoutMs?: number;
@@ -93,6 +93,7 @@ const ENV = {
   internalErrorRate: 'LOCAL_SAGEMAKER_INTERNAL_ERROR_RATE',
   seed: 'LOCAL_SAGEMAKER_FAULT_SEED',
   eventTargets: 'LOCAL_SAGEMAKER_EVENT_TARGETS',
+  callsPerSecond: 'LOCAL_SAGEMAKER_CALLS_PER_SECOND',
 } as const;
 
 function eventTargets(opts: LocalSageMakerOptions): string[] {
@@ -169,7 +170,7 @@ export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<
   const server = createWireServer({
     operations: controlPlaneOperations({ training, processing, registry, hosting, tagging }),
     invoke: (request) => hosting.invoke(request),
-    rateLimit: opts.controlPlaneRateLimit ?? 10_000,
+    rateLimit: opts.controlPlaneRateLimit ?? envNumber(ENV.callsPerSecond) ?? 10_000,
     injectFault: controlPlaneFaultPicker(faults),
     observeCall: opts.observeCall,
   });

@@ -15,7 +15,7 @@ export interface WireHandlers {
   rateLimit: number;
   /** Injected control-plane failures (throttling, internal errors), drawn per call. */
   injectFault?: () => SageMakerServiceError | undefined;
-  /** Sees every control-plane call after it took effect and before the caller hears back. */
+  /** Sees every control-plane call after it took effect (or was refused) and before the caller hears back. */
   observeCall?: (call: ObservedCall) => void | Promise<void>;
 }
 
@@ -24,6 +24,8 @@ export interface ObservedCall {
   input: unknown;
   /** The error code when the call failed. */
   error?: string;
+  /** Refused before it was read (throttling, an injected fault): `input` is undefined then. */
+  refused?: boolean;
 }
 
 /** awsJson1_1 carries timestamps as epoch seconds. */
@@ -79,9 +81,12 @@ export function createWireServer(handlers: WireHandlers): http.Server {
       const body = await readBody(req);
       // SigV4 signatures are not checked, but the SDK always signs, so a request without one is not from it.
       if (!header(req, 'authorization')) throw missingAuthenticationToken();
-      if (!window.admit()) throw throttled();
-      const injected = handlers.injectFault?.();
-      if (injected) throw injected;
+      const refused = !window.admit() ? throttled() : handlers.injectFault?.();
+      if (refused) {
+        // Refused before taking effect; observers count these (throttles) too.
+        await handlers.observeCall?.({ operation: target.slice(TARGET_PREFIX.length), input: undefined, error: refused.code, refused: true });
+        throw refused;
+      }
       const operation = target.startsWith(TARGET_PREFIX) ? handlers.operations[target.slice(TARGET_PREFIX.length)] : undefined;
       if (!operation) throw unknownOperation(target);
       let input: unknown;
