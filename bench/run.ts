@@ -5,12 +5,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Figure } from './figures';
+import { concurrencyFigures } from './concurrency';
 import { trainingSuite } from './training';
 
 const ROOT = path.resolve(__dirname, '..');
 
 const suites: Record<string, () => Promise<Figure[]>> = {
   training: trainingSuite,
+  /** The training suite's 1,000-pipeline part alone (BENCH_PIPELINES sets how many). */
+  concurrency: concurrencyFigures,
   /**
    * The demo pipeline (drift → dataset → train → evaluate → gate → promote) on the local stack, run 2 of
    * the demo. overheadSeconds = the run's wall time minus the time inside SageMaker jobs and the endpoint update.

@@ -19,6 +19,7 @@ import { startLocalStack, startLocalWorker, type LocalStack } from '../local/sta
 import { freePort } from '../local/temporal';
 import { startEventReceiver, type EventReceiver } from '../receiver/sagemaker-events';
 import { retrainingPipeline, type RetrainingOutcome } from '../workflows';
+import { concurrencyFigures } from './concurrency';
 import type { Figure } from './figures';
 
 const TASK_QUEUE = 'bench-training';
@@ -166,6 +167,8 @@ export async function trainingSuite(): Promise<Figure[]> {
   } finally {
     await stopBench(scaled);
   }
+
+  figures.push(...(await concurrencyFigures()));
   return figures;
 }
 
