@@ -65,6 +65,36 @@ export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
   }
 }
 
+/**
+ * Creates a job unless it exists: true when it already did (a retried activity or a restarted worker
+ * that created it earlier), so the caller attaches to it instead of starting another.
+ */
+export async function createOnce(job: { describe: () => Promise<unknown>; create: () => Promise<unknown> }): Promise<boolean> {
+  try {
+    await job.describe();
+    return true;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await job.create();
+    return false;
+  } catch (err) {
+    // Another attempt of this activity created it between our Describe and Create.
+    if (isAlreadyExists(err)) return true;
+    throw err;
+  }
+}
+
+/** Stops a job; one that has already ended (or is stopping) has nothing left to stop. */
+export async function stopUnlessEnded(stop: () => Promise<unknown>): Promise<void> {
+  try {
+    await stop();
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ValidationException') throw err;
+  }
+}
+
 /** SageMaker answers a missing resource with ResourceNotFound on some operations and ValidationException on others. */
 export function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; message?: string };

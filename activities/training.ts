@@ -14,8 +14,8 @@ import {
 import type { PipelineConfig } from '../domain/config';
 import { classifyJobEnd } from '../domain/failure';
 import { sageMakerName } from '../domain/job-names';
-import { RUN_TAGS } from '../domain/sagemaker-events';
-import { currentRun, isAlreadyExists, isNotFound, seconds, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
+import { runTags } from '../domain/sagemaker-events';
+import { createOnce, currentRun, isNotFound, seconds, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { s3Join } from './s3-objects';
 import type { Champion, DatasetVersionSummary, TrainingOutcome } from './types';
 
@@ -110,15 +110,15 @@ export async function startTraining(sagemaker: SageMakerClient, input: TrainCand
     ...(t.retryStrategy ? { RetryStrategy: { MaximumRetryAttempts: t.retryStrategy.maximumRetryAttempts } } : {}),
     Tags: [
       ...Object.entries(t.tags).map(([Key, Value]) => ({ Key, Value })),
-      // These route SageMaker's state-change events back to this run (domain/sagemaker-events.ts).
-      { Key: RUN_TAGS.model, Value: config.model },
-      { Key: RUN_TAGS.workflowId, Value: workflowId.slice(0, 256) },
-      { Key: RUN_TAGS.runId, Value: runId },
-      { Key: 'retraining:dataset-version', Value: dataset.versionId },
+      // These route SageMaker's state-change events back to this run.
+      ...runTags({ model: config.model, workflowId, runId, datasetVersion: dataset.versionId }),
     ],
   };
 
-  const reattached = await createOnce(sagemaker, request);
+  const reattached = await createOnce({
+    describe: () => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName })),
+    create: () => sagemaker.send(new CreateTrainingJobCommand(request)),
+  });
   if (reattached) Context.current().log.info('training job already exists: attaching to it instead of starting another', { jobName });
   return {
     jobName,
@@ -159,31 +159,8 @@ export async function stopTraining(sagemaker: SageMakerClient, jobName: string):
   await stopTrainingJob(sagemaker, jobName);
 }
 
-/** Creates the job unless it exists; true when it already did (a retry or a restarted worker). */
-async function createOnce(sagemaker: SageMakerClient, request: CreateTrainingJobCommandInput): Promise<boolean> {
-  try {
-    await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: request.TrainingJobName }));
-    return true;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  try {
-    await sagemaker.send(new CreateTrainingJobCommand(request));
-    return false;
-  } catch (err) {
-    // Another attempt of this activity created it between our Describe and Create.
-    if (isAlreadyExists(err)) return true;
-    throw err;
-  }
-}
-
-async function stopTrainingJob(sagemaker: SageMakerClient, jobName: string): Promise<void> {
-  try {
-    await sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
-  } catch (err) {
-    // Already finished or already stopping: nothing left to stop.
-    if ((err as { name?: string }).name !== 'ValidationException') throw err;
-  }
+function stopTrainingJob(sagemaker: SageMakerClient, jobName: string): Promise<void> {
+  return stopUnlessEnded(() => sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName })));
 }
 
 async function championHyperparameters(sagemaker: SageMakerClient, trainingJobName: string): Promise<Record<string, string>> {

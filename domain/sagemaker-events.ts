@@ -6,6 +6,19 @@ import { formatPath } from './config';
 /** The tags every training job of the pipeline carries, which route its events back to the run. */
 export const RUN_TAGS = { model: 'retraining:model', workflowId: 'retraining:workflow-id', runId: 'retraining:run-id' } as const;
 
+/**
+ * The tags that route a job's state-change events back to its run, plus the dataset version for
+ * lineage. A workflow id is cut to SageMaker's 256-character tag value.
+ */
+export function runTags(run: { model: string; workflowId: string; runId: string; datasetVersion: string }): { Key: string; Value: string }[] {
+  return [
+    { Key: RUN_TAGS.model, Value: run.model },
+    { Key: RUN_TAGS.workflowId, Value: run.workflowId.slice(0, 256) },
+    { Key: RUN_TAGS.runId, Value: run.runId },
+    { Key: 'retraining:dataset-version', Value: run.datasetVersion },
+  ];
+}
+
 const envelope = z.object({
   version: z.string(),
   id: z.string().min(1),
