@@ -47,6 +47,17 @@ export function sageMakerName(parts: SageMakerNameParts): string {
   return name;
 }
 
+/** The suffix sageMakerName gives every name: `-{kind}-{12 hex}[-a{attempt}]`. */
+const PIPELINE_SUFFIX = new RegExp(`-(train|eval|model|config)-[0-9a-f]{${HASH_HEX_DIGITS}}(-a\\d+)?$`);
+
+/**
+ * Whether a name could be one sageMakerName derived: a cheap test that spares foreign jobs' events a
+ * tag lookup. It cannot say which run the name belongs to (the hash is one-way); tags do that.
+ */
+export function isPipelineJobName(name: string): boolean {
+  return PIPELINE_SUFFIX.test(name);
+}
+
 /**
  * An idempotency token for CreateModelPackage (ClientToken: 1–36 of [a-zA-Z0-9-]), shaped like a UUID.
  * `purpose` separates tokens for different calls made by the same run.

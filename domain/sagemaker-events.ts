@@ -2,8 +2,9 @@
 // and the Lambda handler both call this, and it is unit-tested without a network.
 import { z } from 'zod';
 import { formatPath } from './config';
+import { isPipelineJobName } from './job-names';
 
-/** The tags every training job of the pipeline carries, which route its events back to the run. */
+/** The tags every SageMaker job of the pipeline carries, which route its events back to the run. */
 export const RUN_TAGS = { model: 'retraining:model', workflowId: 'retraining:workflow-id', runId: 'retraining:run-id' } as const;
 
 /**
@@ -31,65 +32,115 @@ const envelope = z.object({
   detail: z.record(z.string(), z.unknown()),
 });
 
-/** The part of "SageMaker Training Job State Change" the pipeline reads; the rest passes through untouched. */
-const trainingJobDetail = z.looseObject({
-  TrainingJobName: z.string().min(1),
-  TrainingJobStatus: z.enum(['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped']),
-  SecondaryStatus: z.string().optional(),
-  FailureReason: z.string().optional(),
-  Tags: z.record(z.string(), z.string()).default({}),
-});
+const jobStatus = z.enum(['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped']);
+export type JobStatus = z.infer<typeof jobStatus>;
+
+/** The kinds of SageMaker job whose events the pipeline follows, and the fields it reads of each. */
+const JOB_EVENTS = {
+  training: {
+    detailType: 'SageMaker Training Job State Change',
+    nameField: 'TrainingJobName',
+    statusField: 'TrainingJobStatus',
+    arnField: 'TrainingJobArn',
+    detail: z.looseObject({
+      TrainingJobName: z.string().min(1),
+      TrainingJobArn: z.string().optional(),
+      TrainingJobStatus: jobStatus,
+      SecondaryStatus: z.string().optional(),
+      // AWS's example always has Tags (a map, `{}` when empty).
+      Tags: z.record(z.string(), z.string()).optional(),
+    }),
+  },
+  processing: {
+    detailType: 'SageMaker Processing Job State Change',
+    nameField: 'ProcessingJobName',
+    statusField: 'ProcessingJobStatus',
+    arnField: 'ProcessingJobArn',
+    detail: z.looseObject({
+      ProcessingJobName: z.string().min(1),
+      ProcessingJobArn: z.string().optional(),
+      ProcessingJobStatus: jobStatus,
+      // AWS's example (a DescribeProcessingJob-shaped detail) has no Tags; should one arrive, it is used.
+      Tags: z.record(z.string(), z.string()).optional(),
+    }),
+  },
+} as const;
+
+export type JobType = keyof typeof JOB_EVENTS;
 
 /** What the waiting run is told: small, so it sits in history cheaply. */
-export interface TrainingJobStateChange {
+export interface JobStateChange {
   eventId: string;
   time: string;
   jobName: string;
-  status: 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
+  status: JobStatus;
   secondaryStatus?: string;
 }
+export type TrainingJobStateChange = JobStateChange;
+export type ProcessingJobStateChange = JobStateChange;
 
 export type EventRoute =
-  | { kind: 'signal'; workflowId: string; runId?: string; change: TrainingJobStateChange }
+  | { kind: 'signal'; job: JobType; workflowId: string; runId?: string; change: JobStateChange }
+  /** The event does not carry the job's tags: look them up (ListTags on `resourceArn`) and route again with them. */
+  | { kind: 'lookup-tags'; job: JobType; jobName: string; resourceArn: string }
   | { kind: 'ignored'; reason: string };
 
 export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError';
 }
 
-export function isTerminalStatus(status: TrainingJobStateChange['status']): boolean {
+export function isTerminalStatus(status: JobStatus): boolean {
   return status === 'Completed' || status === 'Failed' || status === 'Stopped';
 }
 
-/** Validates an event and decides where it goes. Throws InvalidEventError naming the bad field. */
-export function routeSageMakerEvent(body: unknown): EventRoute {
+/**
+ * Validates an event and decides where it goes. Throws InvalidEventError naming the bad field.
+ * `lookedUpTags` are the job's tags as ListTags returned them, for an event that answered `lookup-tags`.
+ */
+export function routeSageMakerEvent(body: unknown, lookedUpTags?: Record<string, string>): EventRoute {
   const parsed = envelope.safeParse(body);
   if (!parsed.success) throw new InvalidEventError(`not an EventBridge event: ${describeIssues(parsed.error)}`);
   const event = parsed.data;
   if (event.source !== 'aws.sagemaker') return { kind: 'ignored', reason: `source ${event.source} is not aws.sagemaker` };
-  if (event['detail-type'] !== 'SageMaker Training Job State Change') return { kind: 'ignored', reason: `"${event['detail-type']}" events are not handled here` };
-  const detail = trainingJobDetail.safeParse(event.detail);
-  if (!detail.success) throw new InvalidEventError(`invalid SageMaker Training Job State Change: ${describeIssues(detail.error, 'detail')}`);
+  const job = (Object.keys(JOB_EVENTS) as JobType[]).find((type) => JOB_EVENTS[type].detailType === event['detail-type']);
+  if (!job) return { kind: 'ignored', reason: `"${event['detail-type']}" events are not handled here` };
+  const spec = JOB_EVENTS[job];
+  const detail = spec.detail.safeParse(event.detail);
+  if (!detail.success) throw new InvalidEventError(`invalid ${spec.detailType}: ${describeIssues(detail.error, 'detail')}`);
+  const fields = detail.data as Record<string, unknown> & { Tags?: Record<string, string>; SecondaryStatus?: string };
+  const jobName = fields[spec.nameField] as string;
+  const status = fields[spec.statusField] as JobStatus;
   // Runs follow progress by polling; an event matters when it says the job has ended. Passing only
   // those keeps each run's history a few events long, however many status changes a job goes through.
-  if (!isTerminalStatus(detail.data.TrainingJobStatus)) {
-    return { kind: 'ignored', reason: `training job ${detail.data.TrainingJobName} is ${detail.data.TrainingJobStatus}, not ended` };
+  if (!isTerminalStatus(status)) return { kind: 'ignored', reason: `${job} job ${jobName} is ${status}, not ended` };
+
+  const tags = fields.Tags ?? lookedUpTags;
+  if (!tags) {
+    // Only a name the pipeline could have derived is worth a SageMaker call.
+    if (!isPipelineJobName(jobName)) return { kind: 'ignored', reason: notOurs(job, jobName, 'its name is not one the pipeline derives') };
+    const resourceArn = (fields[spec.arnField] as string | undefined) ?? event.resources[0];
+    if (!resourceArn) throw new InvalidEventError(`invalid ${spec.detailType}: detail.${spec.arnField}: neither it nor resources names the job, so its tags cannot be looked up`);
+    return { kind: 'lookup-tags', job, jobName, resourceArn };
   }
-  const tags = detail.data.Tags;
   const workflowId = tags[RUN_TAGS.workflowId];
-  if (!workflowId) return { kind: 'ignored', reason: `training job ${detail.data.TrainingJobName} was not started by a retraining pipeline (no ${RUN_TAGS.workflowId} tag)` };
+  if (!workflowId) return { kind: 'ignored', reason: notOurs(job, jobName, `no ${RUN_TAGS.workflowId} tag`) };
   return {
     kind: 'signal',
+    job,
     workflowId,
     ...(tags[RUN_TAGS.runId] ? { runId: tags[RUN_TAGS.runId] } : {}),
     change: {
       eventId: event.id,
       time: event.time,
-      jobName: detail.data.TrainingJobName,
-      status: detail.data.TrainingJobStatus,
-      ...(detail.data.SecondaryStatus ? { secondaryStatus: detail.data.SecondaryStatus } : {}),
+      jobName,
+      status,
+      ...(fields.SecondaryStatus ? { secondaryStatus: fields.SecondaryStatus } : {}),
     },
   };
+}
+
+function notOurs(job: JobType, jobName: string, why: string): string {
+  return `${job} job ${jobName} was not started by a retraining pipeline (${why})`;
 }
 
 function describeIssues(error: z.ZodError, prefix?: string): string {

@@ -4,11 +4,24 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { InvalidEventError, routeSageMakerEvent } from '../domain/sagemaker-events';
-import { trainingJobStateChanged } from '../workflows';
+import { isNotFound } from '../activities/sagemaker-jobs';
+import { InvalidEventError, routeSageMakerEvent, type EventRoute, type JobType } from '../domain/sagemaker-events';
+import { processingJobStateChanged, trainingJobStateChanged } from '../workflows';
 
-export interface EventReceiverOptions {
+/** The signal each kind of job's events become. */
+const SIGNALS = { training: trainingJobStateChanged, processing: processingJobStateChanged } satisfies Record<JobType, unknown>;
+
+export interface DeliveryOptions {
+  /**
+   * Reads a job's tags (ListTags) when its event does not carry them, as processing job events do not.
+   * Needs `sagemaker:ListTags`. Default: a client from the AWS SDK's default chain, made on first use.
+   */
+  sagemaker?: SageMakerClient;
+}
+
+export interface EventReceiverOptions extends DeliveryOptions {
   /** The Temporal client that signals runs (connect it with @temporalio/envconfig). */
   client: Client;
   /**
@@ -26,18 +39,32 @@ export interface DeliveryResult {
   body: { delivered?: string; ignored?: string; error?: string };
 }
 
+let defaultSageMaker: SageMakerClient | undefined;
+
 /** Validates one event and signals the run it belongs to. Never throws: the result says what happened. */
-export async function deliverSageMakerEvent(client: Client, event: unknown): Promise<DeliveryResult> {
-  let route;
+export async function deliverSageMakerEvent(client: Client, event: unknown, opts: DeliveryOptions = {}): Promise<DeliveryResult> {
+  let route: EventRoute;
   try {
     route = routeSageMakerEvent(event);
   } catch (err) {
     if (err instanceof InvalidEventError) return { statusCode: 400, body: { error: err.message } };
     throw err;
   }
+  if (route.kind === 'lookup-tags') {
+    let tags;
+    try {
+      tags = await tagsOf(opts.sagemaker ?? (defaultSageMaker ??= new SageMakerClient({})), route.resourceArn);
+    } catch (err) {
+      // Throttled, or not allowed ListTags: EventBridge retries a 5xx, and the poll remains the safety net.
+      return { statusCode: 503, body: { error: `could not read the tags of ${route.job} job ${route.jobName}: ${(err as Error).message}` } };
+    }
+    if (!tags) return { statusCode: 202, body: { ignored: `${route.job} job ${route.jobName} no longer exists, so no tags say which run it belongs to` } };
+    route = routeSageMakerEvent(event, tags);
+  }
   if (route.kind === 'ignored') return { statusCode: 202, body: { ignored: route.reason } };
+  if (route.kind !== 'signal') throw new Error(`event still asks for a tag lookup after one: ${route.resourceArn}`);
   try {
-    await client.workflow.getHandle(route.workflowId, route.runId).signal(trainingJobStateChanged, route.change);
+    await client.workflow.getHandle(route.workflowId, route.runId).signal(SIGNALS[route.job], route.change);
   } catch (err) {
     // A late event for a run that has ended is harmless, and retrying it would not help.
     if (err instanceof WorkflowNotFoundError) return { statusCode: 202, body: { ignored: `run ${route.workflowId} ${route.runId ?? ''} has ended or does not exist` } };
@@ -84,7 +111,7 @@ export async function startEventReceiver(opts: EventReceiverOptions & { port?: n
       } catch (err) {
         return answer({ statusCode: 400, body: { error: `body is not JSON: ${(err as Error).message}` } });
       }
-      deliverSageMakerEvent(opts.client, event).then(answer, (err: Error) => answer({ statusCode: 500, body: { error: err.message } }));
+      deliverSageMakerEvent(opts.client, event, opts).then(answer, (err: Error) => answer({ statusCode: 500, body: { error: err.message } }));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -102,12 +129,29 @@ export async function startEventReceiver(opts: EventReceiverOptions & { port?: n
  * The same delivery as a Lambda handler, for an EventBridge rule that targets a Lambda function.
  * It throws on anything but delivered or harmlessly ignored, so Lambda's retry policy applies.
  */
-export function createSageMakerEventHandler(client: Client | (() => Promise<Client>)) {
+export function createSageMakerEventHandler(client: Client | (() => Promise<Client>), opts: DeliveryOptions = {}) {
   let connected: Promise<Client> | undefined;
   return async (event: unknown): Promise<DeliveryResult['body']> => {
     connected ??= typeof client === 'function' ? client() : Promise.resolve(client);
-    const result = await deliverSageMakerEvent(await connected, event);
+    const result = await deliverSageMakerEvent(await connected, event, opts);
     if (result.statusCode >= 300) throw new Error(result.body.error ?? `event not delivered (${result.statusCode})`);
     return result.body;
   };
+}
+
+/** A job's tags as a map, or null when the job is gone. ListTags pages at 50 by default. */
+async function tagsOf(sagemaker: SageMakerClient, resourceArn: string): Promise<Record<string, string> | null> {
+  const tags: Record<string, string> = {};
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await sagemaker.send(new ListTagsCommand({ ResourceArn: resourceArn, MaxResults: 100, NextToken: nextToken }));
+      for (const tag of page.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
+      nextToken = page.NextToken;
+    } while (nextToken);
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+  return tags;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAGEMAKER_NAME } from '../domain/config';
-import { clientToken, sageMakerName, type SageMakerNameParts, type SageMakerResourceKind } from '../domain/job-names';
+import { clientToken, isPipelineJobName, sageMakerName, type SageMakerNameParts, type SageMakerResourceKind } from '../domain/job-names';
 import { seededRandom } from '../domain/seeded-random';
 
 const KINDS: SageMakerResourceKind[] = ['train', 'eval', 'model', 'config'];
@@ -68,6 +68,18 @@ describe('sageMakerName', () => {
       names.set(name, input);
     }
     assert.ok(names.size > 1200, `enough distinct inputs were generated (${names.size})`);
+  });
+});
+
+describe('isPipelineJobName', () => {
+  it('knows every name sageMakerName derives, and not the names of other jobs', () => {
+    for (const kind of KINDS) {
+      assert.ok(isPipelineJobName(sageMakerName({ model: 'churn-prod', kind, ...run })), kind);
+      assert.ok(isPipelineJobName(sageMakerName({ model: `m${'x'.repeat(61)}9`, kind, ...run, attempt: 123456 })), `${kind}, truncated`);
+    }
+    for (const other of ['model-monitor-hourly-2026-11-24-10', 'churn-prod-eval', 'churn-prod-eval-0123456789AB', 'churn-prod-eval-0123456789ab-x', 'pipelines-p4jn9xou8a8s-evaluate-tmgxry49ug']) {
+      assert.equal(isPipelineJobName(other), false, other);
+    }
   });
 });
 

@@ -24,7 +24,7 @@ import { InvalidConfigError, parsePipelineConfig, type PipelineConfig, type Pipe
 import { decideGate, type GateDecision } from '../domain/gate';
 import { clientToken, sageMakerName } from '../domain/job-names';
 import { describeAttempts, nextAttempt, type AttemptRecord } from '../domain/attempt-policy';
-import { isTerminalStatus, type TrainingJobStateChange } from '../domain/sagemaker-events';
+import { isTerminalStatus, type JobStateChange, type JobType } from '../domain/sagemaker-events';
 import * as attributes from './search-attributes';
 
 export type Trigger = 'manual' | 'schedule' | 'alert';
@@ -74,7 +74,10 @@ export interface RetrainingStatus {
 export const statusQuery = defineQuery<RetrainingStatus>('status');
 
 /** SageMaker's "Training Job State Change" events for this run's jobs, delivered by the event receiver. */
-export const trainingJobStateChanged = defineSignal<[TrainingJobStateChange]>('trainingJobStateChanged');
+export const trainingJobStateChanged = defineSignal<[JobStateChange]>('trainingJobStateChanged');
+
+/** SageMaker's "Processing Job State Change" events for this run's evaluation job, delivered likewise. */
+export const processingJobStateChanged = defineSignal<[JobStateChange]>('processingJobStateChanged');
 
 /** Activity failures a retry cannot fix: SageMaker's own rejections and what our activities raise (also marked nonRetryable where thrown). */
 export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'DeploymentFailed', 'EvaluationFailed'];
@@ -245,7 +248,7 @@ async function runAttempt(activities: RunActivities, run: RunRecord, input: Trai
       (error) => (settled = { error }),
     );
     for (;;) {
-      await condition(() => settled !== undefined || run.jobEnded(input.jobName));
+      await condition(() => settled !== undefined || run.jobEnded('training', input.jobName));
       if (settled) {
         if ('error' in settled) throw settled.error;
         return { ...settled.outcome, noticedBy: 'poll' };
@@ -255,7 +258,7 @@ async function runAttempt(activities: RunActivities, run: RunRecord, input: Trai
         polling.cancel(); // the poll is no longer needed; the job has ended, so nothing is stopped
         return { ...confirmed, noticedBy: 'event' };
       }
-      run.forgetJobEnd(input.jobName); // a stale or out-of-order event: keep waiting
+      run.forgetJobEnd('training', input.jobName); // a stale or out-of-order event: keep waiting
     }
   } catch (err) {
     if (isCancellation(err)) {
@@ -306,9 +309,8 @@ class RunRecord {
       { key: attributes.RetrainingTrigger, value: trigger },
     ]);
     // Duplicates and late events are harmless: an ended job stays ended, and a Describe confirms it.
-    setHandler(trainingJobStateChanged, (change) => {
-      if (isTerminalStatus(change.status)) this.endedJobs.add(change.jobName);
-    });
+    setHandler(trainingJobStateChanged, (change) => this.noteJobEnd('training', change));
+    setHandler(processingJobStateChanged, (change) => this.noteJobEnd('processing', change));
     setHandler(statusQuery, () => ({
       model: this.config.model,
       stage: this.stage,
@@ -347,12 +349,16 @@ class RunRecord {
 
   /** Jobs an event says have ended, until a Describe confirms or refutes it. */
   private readonly endedJobs = new Set<string>();
-  jobEnded(jobName: string): boolean {
-    return this.endedJobs.has(jobName);
+  private noteJobEnd(type: JobType, change: JobStateChange): void {
+    if (isTerminalStatus(change.status)) this.endedJobs.add(`${type} ${change.jobName}`);
   }
 
-  forgetJobEnd(jobName: string): void {
-    this.endedJobs.delete(jobName);
+  jobEnded(type: JobType, jobName: string): boolean {
+    return this.endedJobs.has(`${type} ${jobName}`);
+  }
+
+  forgetJobEnd(type: JobType, jobName: string): void {
+    this.endedJobs.delete(`${type} ${jobName}`);
   }
 
   recordAttempt(attempt: AttemptRecord): void {
