@@ -1,17 +1,21 @@
 // Evaluation stage: a processing job scores candidate and champion on the dataset version's fixed holdout.
-import { ApplicationFailure } from '@temporalio/activity';
+// Like training, it is started once (the name derives from the run), then waited on by a poll that
+// SageMaker's state-change event can overtake, and stopped if the run is cancelled.
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   CreateProcessingJobCommand,
   DescribeProcessingJobCommand,
   StopProcessingJobCommand,
   type CreateProcessingJobCommandInput,
+  type DescribeProcessingJobCommandOutput,
   type ProcessingInput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineConfig } from '../domain/config';
 import type { Metrics } from '../domain/gate';
-import { isAlreadyExists, isNotFound, seconds, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
+import { runTags } from '../domain/sagemaker-events';
+import { createOnce, currentRun, seconds, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { getJson, s3Join } from './s3-objects';
 import type { Champion, DatasetVersionSummary, EvaluationOutcome, TrainingOutcome } from './types';
 
@@ -31,8 +35,19 @@ interface EvaluationReport {
 
 const PROCESSING = '/opt/ml/processing';
 
-export async function evaluateCandidate(sagemaker: SageMakerClient, s3: S3Client, polling: JobPolling, input: EvaluateCandidateInput): Promise<EvaluationOutcome> {
+/** What starting the evaluation settled: waiting and checking work from this. */
+export interface EvaluationStart {
+  jobName: string;
+  /** Where the job writes evaluation.json and the model-quality statistics. */
+  outputUri: string;
+  /** True when the job already existed (a retry, or a restarted worker) and was attached to, not created. */
+  reattached: boolean;
+}
+
+/** Creates the evaluation processing job unless it exists. Short: waiting is awaitEvaluation's job. */
+export async function startEvaluation(sagemaker: SageMakerClient, input: EvaluateCandidateInput): Promise<EvaluationStart> {
   const { config, candidate, champion, dataset, jobName } = input;
+  const { workflowId, runId } = currentRun();
   if (!candidate.modelDataUrl) throw ApplicationFailure.nonRetryable(`training job ${candidate.jobName} produced no model artifact`, 'ClientError');
   const outputUri = s3Join(config.evaluation.outputS3Uri, config.model, jobName);
   const inputs: ProcessingInput[] = [
@@ -58,33 +73,48 @@ export async function evaluateCandidate(sagemaker: SageMakerClient, s3: S3Client
     },
     ProcessingResources: { ClusterConfig: { InstanceCount: 1, InstanceType: config.evaluation.instanceType as never, VolumeSizeInGB: 10 } },
     StoppingCondition: { MaxRuntimeInSeconds: 3600 },
-    Tags: [{ Key: 'retraining:model', Value: config.model }],
+    // These route SageMaker's state-change events back to this run. The processing event carries no
+    // tags, so the receiver reads them with ListTags (domain/sagemaker-events.ts).
+    Tags: runTags({ model: config.model, workflowId, runId, datasetVersion: dataset.versionId }),
   };
 
-  try {
-    await sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName }));
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    try {
-      await sagemaker.send(new CreateProcessingJobCommand(request));
-    } catch (createErr) {
-      if (!isAlreadyExists(createErr)) throw createErr;
-    }
-  }
+  const reattached = await createOnce({
+    describe: () => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName })),
+    create: () => sagemaker.send(new CreateProcessingJobCommand(request)),
+  });
+  if (reattached) Context.current().log.info('evaluation job already exists: attaching to it instead of starting another', { jobName });
+  return { jobName, outputUri, reattached };
+}
 
+const isFinished = (j: DescribeProcessingJobCommandOutput) => j.ProcessingJobStatus === 'Completed' || j.ProcessingJobStatus === 'Failed' || j.ProcessingJobStatus === 'Stopped';
+
+/** Waits for the job to end, heartbeating its progress; cancelling the run stops the job first. */
+export async function awaitEvaluation(sagemaker: SageMakerClient, s3: S3Client, polling: JobPolling, start: EvaluationStart): Promise<EvaluationOutcome> {
+  const { jobName } = start;
   const job = await waitForSageMaker({
     describe: () => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName })),
-    isFinished: (j) => j.ProcessingJobStatus === 'Completed' || j.ProcessingJobStatus === 'Failed' || j.ProcessingJobStatus === 'Stopped',
+    isFinished,
     progress: (j) => ({ jobName, status: j.ProcessingJobStatus }),
-    stop: async () => {
-      try {
-        await sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: jobName }));
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'ValidationException') throw err;
-      }
-    },
+    stop: () => stopEvaluation(sagemaker, jobName),
     polling,
   });
+  return outcome(s3, job, start);
+}
+
+/** One look at the job: its outcome if it has ended (an event said so), otherwise null. */
+export async function checkEvaluation(sagemaker: SageMakerClient, s3: S3Client, start: EvaluationStart): Promise<EvaluationOutcome | null> {
+  const job = await sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: start.jobName }));
+  return isFinished(job) ? outcome(s3, job, start) : null;
+}
+
+/** Stops the job unless it has already ended; safe to call any number of times. */
+export function stopEvaluation(sagemaker: SageMakerClient, jobName: string): Promise<void> {
+  return stopUnlessEnded(() => sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: jobName })));
+}
+
+/** The scores of an ended job, or the failure that says why there are none. */
+async function outcome(s3: S3Client, job: DescribeProcessingJobCommandOutput, start: EvaluationStart): Promise<EvaluationOutcome> {
+  const { jobName, outputUri } = start;
   if (job.ProcessingJobStatus !== 'Completed') {
     // A processing container explains itself in ExitMessage; FailureReason is often only "See job logs".
     const reason = [job.FailureReason, job.ExitMessage].filter(Boolean).join(' — ') || job.ProcessingJobStatus;
@@ -100,6 +130,7 @@ export async function evaluateCandidate(sagemaker: SageMakerClient, s3: S3Client
     candidate: report.summary.candidate,
     champion: report.summary.champion,
     holdoutRows: report.holdout_rows,
+    reattached: start.reattached,
     sageMakerSeconds: seconds(job.CreationTime, job.ProcessingEndTime ?? job.LastModifiedTime),
   };
 }

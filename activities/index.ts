@@ -12,7 +12,7 @@ import { resolveChampion } from './champion';
 import { deployCandidate, verifyServing, type DeployCandidateInput, type VerifyServingInput } from './deployment';
 import { detectDrift, type DetectDriftInput } from './drift';
 import { expandDataset, type ExpandDatasetInput } from './dataset';
-import { evaluateCandidate, type EvaluateCandidateInput } from './evaluation';
+import { awaitEvaluation, checkEvaluation, startEvaluation, stopEvaluation, type EvaluateCandidateInput, type EvaluationStart } from './evaluation';
 import { registerCandidate, type RegisterCandidateInput } from './registry';
 import { awaitTraining, checkTraining, startTraining, stopTraining, type TrainCandidateInput, type TrainingStart } from './training';
 
@@ -41,7 +41,10 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
     awaitTraining: (start: TrainingStart) => awaitTraining(sagemaker, poll, start),
     checkTraining: (start: TrainingStart) => checkTraining(sagemaker, start),
     stopTraining: ({ jobName }: { jobName: string }) => stopTraining(sagemaker, jobName),
-    evaluateCandidate: (input: EvaluateCandidateInput) => evaluateCandidate(sagemaker, s3, poll, input),
+    startEvaluation: (input: EvaluateCandidateInput) => startEvaluation(sagemaker, input),
+    awaitEvaluation: (start: EvaluationStart) => awaitEvaluation(sagemaker, s3, poll, start),
+    checkEvaluation: (start: EvaluationStart) => checkEvaluation(sagemaker, s3, start),
+    stopEvaluation: ({ jobName }: { jobName: string }) => stopEvaluation(sagemaker, jobName),
     registerCandidate: (input: RegisterCandidateInput) => {
       const { workflowId, runId } = currentRun();
       return registerCandidate(sagemaker, { ...input, workflowId, runId });
@@ -54,3 +57,4 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
 export type RetrainingActivities = ReturnType<typeof createRetrainingActivities>;
 export type * from './types';
 export type { TrainingStart } from './training';
+export type { EvaluateCandidateInput, EvaluationStart } from './evaluation';

@@ -83,7 +83,11 @@ export interface EvaluationOutcome {
   candidate: Metrics;
   champion: Metrics | null;
   holdoutRows: number;
+  /** True when an existing job was found and attached to instead of created. */
+  reattached: boolean;
   sageMakerSeconds: number;
+  /** How the run learned the job had ended: SageMaker's state-change event, or its own poll. */
+  noticedBy?: 'event' | 'poll';
 }
 
 export interface RegisteredCandidate {

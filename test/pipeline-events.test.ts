@@ -1,6 +1,7 @@
 // Completion without waiting on a poll: the local SageMaker sends its state-change events (twice each,
 // as SageMaker may) through the receiver, while the worker polls at most every ten minutes. Only the
-// event can end the training wait within the test's time.
+// events can end the training and evaluation waits within the test's time; the processing job's event
+// carries no tags, so the receiver reads them from the local SageMaker (ListTags).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-d
 import { startLocalStack, startLocalWorker, type LocalStack } from '../local/stack';
 import { freePort } from '../local/temporal';
 import { startEventReceiver, type EventReceiver } from '../receiver/sagemaker-events';
-import { retrainingPipeline } from '../workflows';
+import { retrainingPipeline, statusQuery, type RetrainingStatus } from '../workflows';
 
 const TASK_QUEUE = 'pipeline-events-test';
 let dataDir: string;
@@ -42,7 +43,7 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('the training job\'s completion event ends the wait at once; duplicate events change nothing', async () => {
+test("the training and evaluation jobs' completion events end their waits at once; duplicate events change nothing", async () => {
   const config = demoConfig({ metricDefinitions: LINEAR_LEARNER_METRIC_DEFINITIONS }) as ReturnType<typeof demoConfig> & { training: { hyperparameters: Record<string, unknown> } };
   config.training.hyperparameters = { ...config.training.hyperparameters, epochs: 3 };
   const handle = await stack.temporal.environment.client.workflow.start(retrainingPipeline, {
@@ -50,19 +51,26 @@ test('the training job\'s completion event ends the wait at once; duplicate even
     workflowId: 'retrain-with-events',
     args: [{ config, force: true }],
   });
-  // The evaluation and endpoint waits still poll every ten minutes here; the training wait is the one
-  // under test, so look at the run's progress rather than its end.
-  let training;
-  for (let i = 0; i < 600 && !training; i++) {
+  // The endpoint wait still polls every ten minutes here; the job waits are the ones under test, so
+  // look at the run's progress rather than its end.
+  let status: RetrainingStatus | null = null;
+  for (let i = 0; i < 900 && !status?.evaluation; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    const status = await handle.query('status').catch(() => null);
-    training = (status as { training?: { noticedBy?: string; status: string }[] } | null)?.training?.[0];
+    status = await handle.query(statusQuery).catch(() => null);
   }
-  assert.ok(training, 'the training stage ended within a minute, though the worker polls every ten');
+  const training = status?.training[0];
+  assert.ok(training, 'the training stage ended within a minute and a half, though the worker polls every ten');
   assert.equal(training.status, 'Completed');
   assert.equal(training.noticedBy, 'event');
+  const evaluation = status?.evaluation;
+  assert.ok(evaluation, 'the evaluation stage ended too, with no poll to notice it');
+  assert.equal(evaluation.noticedBy, 'event');
+  assert.equal(evaluation.reattached, false);
+  assert.ok(Object.values(evaluation.candidate).some(Number.isFinite), 'the candidate was scored');
+
   const history = await handle.fetchHistory();
-  const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'trainingJobStateChanged');
-  assert.ok(signals.length >= 2, `events were delivered (and duplicated): ${signals.length}`);
-  await handle.terminate('the training wait is what this test measures');
+  const signalled = (name: string) => (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name).length;
+  assert.ok(signalled('trainingJobStateChanged') >= 2, `training events were delivered (and duplicated): ${signalled('trainingJobStateChanged')}`);
+  assert.ok(signalled('processingJobStateChanged') >= 2, `processing events were delivered (and duplicated): ${signalled('processingJobStateChanged')}`);
+  await handle.terminate('the job waits are what this test measures');
 });

@@ -18,6 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetrainingActivities } from '../activities';
+import type { EvaluateCandidateInput } from '../activities/evaluation';
 import type { TrainCandidateInput } from '../activities/training';
 import type { Champion, DatasetVersionSummary, Deployment, DriftSummary, EvaluationOutcome, ServingCheck, TrainingOutcome } from '../activities/types';
 import { InvalidConfigError, parsePipelineConfig, type PipelineConfig, type PipelineConfigInput } from '../domain/config';
@@ -143,10 +144,7 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
   const candidate = await trainCandidate(activities, config, champion, dataset, run);
 
   run.enter('evaluation', 'Scoring candidate and champion on the same holdout');
-  const evaluation = await sageMaker.evaluateCandidate.executeWithOptions(
-    { summary: `evaluate ${candidate.jobName} against ${champion?.trainingJobName ?? 'no champion'}` },
-    [{ config, candidate, champion, dataset, jobName: run.name('eval') }],
-  );
+  const evaluation = await evaluateCandidate(activities, run, { config, candidate, champion, dataset, jobName: run.name('eval') });
   run.recordEvaluation(evaluation);
 
   run.enter('gate', 'Deciding whether the candidate earns its place');
@@ -225,46 +223,78 @@ async function trainCandidate(activities: RunActivities, config: PipelineConfig,
   }
 }
 
-/**
- * One training attempt: create the job once, then wait for whichever comes first, the heartbeating
- * poll noticing the end or SageMaker's state-change event (confirmed by one Describe, since events
- * can be duplicated, late or out of order). If the run is cancelled after the job exists, the job is
- * stopped before the cancellation goes on.
- */
-async function runAttempt(activities: RunActivities, run: RunRecord, input: TrainCandidateInput): Promise<TrainingOutcome> {
+/** One training attempt: its job, created once and waited on as every SageMaker job of the run is. */
+function runAttempt(activities: RunActivities, run: RunRecord, input: TrainCandidateInput): Promise<TrainingOutcome> {
   const { registry, jobStart, sageMaker } = activities;
+  const job = `training job ${input.jobName}, attempt ${input.attempt}`;
+  return runSageMakerJob(run, {
+    type: 'training',
+    name: input.jobName,
+    start: () => jobStart.startTraining.executeWithOptions({ summary: `start ${job}${input.resumeFromCheckpoint ? ', resuming from checkpoint' : ''}` }, [input]),
+    poll: (start) => sageMaker.awaitTraining.executeWithOptions({ summary: `${job}: waiting for it to end` }, [start]),
+    check: (start) => registry.checkTraining.executeWithOptions({ summary: `training job ${input.jobName}: SageMaker says it ended` }, [start]),
+    stop: () => registry.stopTraining({ jobName: input.jobName }),
+  });
+}
+
+/** The evaluation: a processing job scoring candidate and champion, waited on the same way. */
+function evaluateCandidate(activities: RunActivities, run: RunRecord, input: EvaluateCandidateInput): Promise<EvaluationOutcome> {
+  const { registry, jobStart, sageMaker } = activities;
+  return runSageMakerJob(run, {
+    type: 'processing',
+    name: input.jobName,
+    start: () => jobStart.startEvaluation.executeWithOptions({ summary: `start evaluation job ${input.jobName}: ${input.candidate.jobName} against ${input.champion?.trainingJobName ?? 'no champion'}` }, [input]),
+    poll: (start) => sageMaker.awaitEvaluation.executeWithOptions({ summary: `evaluation job ${input.jobName}: waiting for it to end` }, [start]),
+    check: (start) => registry.checkEvaluation.executeWithOptions({ summary: `evaluation job ${input.jobName}: SageMaker says it ended` }, [start]),
+    stop: () => registry.stopEvaluation({ jobName: input.jobName }),
+  });
+}
+
+/** A SageMaker job as the run drives it: each step is an activity. */
+interface SageMakerJob<TStart, TOutcome> {
+  type: JobType;
+  name: string;
+  /** Creates the job unless it exists. */
+  start(): Promise<TStart>;
+  /** Waits for the end, heartbeating; cancelled once an event's end is confirmed. */
+  poll(start: TStart): Promise<TOutcome>;
+  /** One Describe: the outcome if the job has ended, otherwise null. */
+  check(start: TStart): Promise<TOutcome | null>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the job once, then waits for whichever comes first: the heartbeating poll noticing the end,
+ * or SageMaker's state-change event, confirmed by one Describe (events can be duplicated, late or out
+ * of order). A confirmed end cancels the poll. If the run is cancelled after the job may exist, the
+ * job is stopped before the cancellation goes on.
+ */
+async function runSageMakerJob<TStart, TOutcome>(run: RunRecord, job: SageMakerJob<TStart, TOutcome>): Promise<TOutcome & { noticedBy: 'event' | 'poll' }> {
   const polling = new CancellationScope();
+  let settled: { outcome: TOutcome } | { error: unknown } | undefined;
   try {
-    const start = await jobStart.startTraining.executeWithOptions(
-      { summary: `start training job ${input.jobName}, attempt ${input.attempt}${input.resumeFromCheckpoint ? ', resuming from checkpoint' : ''}` },
-      [input],
-    );
-    const polled = polling.run(() =>
-      sageMaker.awaitTraining.executeWithOptions({ summary: `training job ${input.jobName}, attempt ${input.attempt}: waiting for it to end` }, [start]),
-    );
-    let settled: { outcome: TrainingOutcome } | { error: unknown } | undefined;
-    polled.then(
+    const start = await job.start();
+    polling.run(() => job.poll(start)).then(
       (outcome) => (settled = { outcome }),
       (error) => (settled = { error }),
     );
     for (;;) {
-      await condition(() => settled !== undefined || run.jobEnded('training', input.jobName));
+      await condition(() => settled !== undefined || run.jobEnded(job.type, job.name));
       if (settled) {
         if ('error' in settled) throw settled.error;
         return { ...settled.outcome, noticedBy: 'poll' };
       }
-      const confirmed = await registry.checkTraining.executeWithOptions({ summary: `training job ${input.jobName}: SageMaker says it ended` }, [start]);
-      if (confirmed) {
-        polling.cancel(); // the poll is no longer needed; the job has ended, so nothing is stopped
-        return { ...confirmed, noticedBy: 'event' };
-      }
-      run.forgetJobEnd('training', input.jobName); // a stale or out-of-order event: keep waiting
+      const confirmed = await job.check(start);
+      if (confirmed) return { ...confirmed, noticedBy: 'event' };
+      run.forgetJobEnd(job.type, job.name); // a stale or out-of-order event: keep waiting
     }
   } catch (err) {
-    if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => registry.stopTraining({ jobName: input.jobName }));
-    }
+    if (isCancellation(err)) await CancellationScope.nonCancellable(() => job.stop());
     throw err;
+  } finally {
+    // The event won, or the confirming Describe failed: the poll is no longer needed. Its activity stops
+    // the job only if it is still running (a failed run should not leave it behind).
+    if (!settled) polling.cancel();
   }
 }
 
