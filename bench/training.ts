@@ -88,7 +88,7 @@ async function runPipeline(bench: Bench, input: PipelineConfigInput): Promise<{ 
   const events = history.events ?? [];
   // Completion latency: the training job's end → the evaluation activity started.
   const job = await new SageMakerClient({}).send(new DescribeTrainingJobCommand({ TrainingJobName: outcome.training.at(-1)!.jobName }));
-  const scheduledEval = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluateCandidate');
+  const scheduledEval = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startEvaluation');
   const startedEval = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledEval?.eventId?.toString());
   const startedMs = Number(startedEval?.eventTime?.seconds ?? 0) * 1000 + Math.floor((startedEval?.eventTime?.nanos ?? 0) / 1e6);
   return { outcome, historyEvents: events.length, latencyMs: startedMs - (job.TrainingEndTime?.getTime() ?? startedMs) };
