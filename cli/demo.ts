@@ -130,7 +130,13 @@ async function main(): Promise<number> {
         quarantinedByReason: outcome.dataset.quarantinedByReason,
       },
       training: { jobNames: outcome.training.map((t) => t.jobName), incrementalFrom: modelChannel, championArtifact, noticedBy: candidateJob?.noticedBy ?? null },
-      evaluation: outcome.evaluation && { metric, candidate: outcome.evaluation.candidate[metric] ?? null, champion: outcome.evaluation.champion?.[metric] ?? null, holdoutRows: outcome.evaluation.holdoutRows },
+      evaluation: outcome.evaluation && {
+        metric,
+        candidate: outcome.evaluation.candidate[metric] ?? null,
+        champion: outcome.evaluation.champion?.[metric] ?? null,
+        holdoutRows: outcome.evaluation.holdoutRows,
+        noticedBy: outcome.evaluation.noticedBy ?? null,
+      },
       decision: outcome.decision,
       reason: outcome.reason,
       endpoint: { name: config.endpoint.name, modelPackageArn: outcome.modelPackageArn, servingNewModel: outcome.serving?.servingNewModel ?? false },
@@ -244,7 +250,7 @@ function printSummary(s: {
   drift: { detected: boolean; score: number; driftedFeatures: string[] };
   dataset: { version: string; rows: number; newRows: number; quarantined: number } | null;
   training: { jobNames: string[]; incrementalFrom: string | null; noticedBy: string | null };
-  evaluation: { metric: string; candidate: number | null; champion: number | null } | null;
+  evaluation: { metric: string; candidate: number | null; champion: number | null; noticedBy: string | null } | null;
   endpoint: { name: string; modelPackageArn: string | null; servingNewModel: boolean };
   historyEvents: number;
   overheadSeconds: number;
@@ -255,14 +261,20 @@ function printSummary(s: {
     `Decision: ${s.decision.toUpperCase()} — ${s.reason}`,
     `  drift       ${s.drift.detected ? 'detected' : 'not detected'}, score ${s.drift.score.toFixed(2)} (${s.drift.driftedFeatures.join(', ') || 'no feature'})`,
     s.dataset ? `  dataset     ${s.dataset.version}: ${s.dataset.rows} rows, ${s.dataset.newRows} new, ${s.dataset.quarantined} quarantined` : '',
-    `  training    ${s.training.jobNames.join(', ')}, warm-started from ${s.training.incrementalFrom ?? '(nothing)'}; its end noticed by ${s.training.noticedBy === 'event' ? "SageMaker's event" : 'polling'}`,
-    s.evaluation ? `  evaluation  ${s.evaluation.metric}: candidate ${fmt(s.evaluation.candidate)} vs champion ${fmt(s.evaluation.champion)}` : '',
+    `  training    ${s.training.jobNames.join(', ')}, warm-started from ${s.training.incrementalFrom ?? '(nothing)'}; its end noticed by ${noticed(s.training.noticedBy)}`,
+    s.evaluation
+      ? `  evaluation  ${s.evaluation.metric}: candidate ${fmt(s.evaluation.candidate)} vs champion ${fmt(s.evaluation.champion)}; its end noticed by ${noticed(s.evaluation.noticedBy)}`
+      : '',
     `  endpoint    ${s.endpoint.name} → ${s.endpoint.modelPackageArn ?? '(unchanged)'}; serving the new model: ${s.endpoint.servingNewModel}`,
     `  temporal    ${s.historyEvents} history events, ${s.overheadSeconds}s orchestration overhead`,
     `  web ui      ${s.webUi}`,
     '',
   ];
   process.stderr.write(lines.filter((l) => l !== '').join('\n') + '\n');
+}
+
+function noticed(by: string | null): string {
+  return by === 'event' ? "SageMaker's event" : 'polling';
 }
 
 function fmt(n: number | null): string {
