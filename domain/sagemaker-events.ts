@@ -60,7 +60,9 @@ const JOB_EVENTS = {
       ProcessingJobName: z.string().min(1),
       ProcessingJobArn: z.string().optional(),
       ProcessingJobStatus: jobStatus,
-      // AWS's example (a DescribeProcessingJob-shaped detail) has no Tags; should one arrive, it is used.
+      // AWS's example ("Events that Amazon SageMaker AI sends to Amazon EventBridge") is
+      // DescribeProcessingJob-shaped and has no Tags, unlike the training one; should Tags arrive, they are used.
+      // Without them the job's tags are looked up (ListTags), so routing does not hinge on which is true.
       Tags: z.record(z.string(), z.string()).optional(),
     }),
   },

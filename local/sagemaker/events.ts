@@ -55,7 +55,10 @@ export type TrainingJobStateChange = SageMakerEvent<typeof TRAINING_JOB_STATE_CH
 /**
  * DescribeProcessingJob's output, with timestamps as epoch-millisecond numbers (1704320746000, as
  * that example has them) and the S3 enums spelled as the example spells them (MANIFEST_FILE, PIPE,
- * FULLYREPLICATED, CONTINUOUS). The example has no Tags.
+ * FULLYREPLICATED, CONTINUOUS). No Tags: the example on the page named at the top of this file (a Failed job) has none, and
+ * DescribeProcessingJob returns none, while the training and transform examples each carry a Tags
+ * map. So this relies on the documented example, not on observed events; consumers read a processing
+ * job's tags with ListTags.
  */
 export type ProcessingJobStateChangeDetail = Omit<
   Encoded<DescribeProcessingJobResponse, number>,
