@@ -1,0 +1,41 @@
+// SageMaker Model Monitor compatibility, pure: read and write its three files, run its data-quality
+// checks on statistics, turn a baseline into reference distributions, and read a monitoring verdict.
+// See docs/model-monitor.md.
+export { ModelMonitorFormatError, type FormatIssue } from './format';
+export {
+  InferredType,
+  StatisticsSchema,
+  parseStatistics,
+  writeStatistics,
+  commonCounts,
+  type Statistics,
+  type FeatureStatistics,
+  type NumericalStatistics,
+  type StringStatistics,
+} from './statistics';
+export {
+  ConstraintsSchema,
+  DOCUMENTED_DEFAULTS,
+  parseConstraints,
+  writeConstraints,
+  resolveMonitoringConfig,
+  type Constraints,
+  type FeatureConstraints,
+  type MonitoringConfig,
+  type ResolvedMonitoringConfig,
+} from './constraints';
+export {
+  CHECK_TYPES,
+  ViolationsSchema,
+  parseViolations,
+  writeViolations,
+  readModelMonitorVerdict,
+  isCheckType,
+  type CheckType,
+  type Violation,
+  type Violations,
+  type ModelMonitorVerdict,
+  type ReportedDistance,
+} from './violations';
+export { readModelMonitorBaseline, type ModelMonitorBaseline, type ReferenceFeature, type BaselineDriftMethod } from './baseline';
+export { modelMonitorBuckets, MODEL_MONITOR_BUCKETS, type KllBucket } from './buckets';
