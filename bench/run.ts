@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import type { Figure } from './figures';
 import { concurrencyFigures } from './concurrency';
+import { driftSuite } from './drift';
 import { trainingSuite } from './training';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -14,6 +15,8 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   training: trainingSuite,
   /** The training suite's 1,000-pipeline part alone (BENCH_PIPELINES sets how many). */
   concurrency: concurrencyFigures,
+  /** Drift over captured traffic at 1M and 10M records, beside Python peers (numpy/scipy, Evidently): bench/README.md. */
+  drift: driftSuite,
   /**
    * The demo pipeline (drift → dataset → train → evaluate → gate → promote) on the local stack, run 2 of
    * the demo. overheadSeconds = the run's wall time minus the time inside SageMaker jobs and the endpoint update.
@@ -61,7 +64,7 @@ async function main() {
     process.exit(2);
   }
   const figures = await suites[suite]!();
-  console.table(figures.map((f) => ({ figure: f.name, value: f.value, unit: f.unit, target: f.target ?? '', peer: f.peer ?? '' })));
+  console.table(figures.map((f) => ({ figure: f.name, value: f.value, unit: f.unit, target: f.target ?? '', peer: f.peer ?? '', ...(f.note ? { note: f.note } : {}) })));
   await mkdir(path.join(ROOT, 'bench', 'results'), { recursive: true });
   const file = path.join(ROOT, 'bench', 'results', `${suite}.json`);
   await writeFile(file, `${JSON.stringify({ suite, figures }, null, 2)}\n`);
