@@ -38,4 +38,6 @@ export {
   type ReportedDistance,
 } from './violations';
 export { readModelMonitorBaseline, type ModelMonitorBaseline, type ReferenceFeature, type BaselineDriftMethod } from './baseline';
+export { runModelMonitorChecks, type ModelMonitorCheckInput, type ModelMonitorCheckResult, type FeatureDrift } from './checks';
 export { modelMonitorBuckets, MODEL_MONITOR_BUCKETS, type KllBucket } from './buckets';
+export { cdfGap, categoricalLInfinity, categoricalChiSquared, robustDistance, ROBUST_ALLOWANCE } from './distance';

@@ -3,9 +3,9 @@
 //
 //   { version, dataset: { item_count }, features: [ { name, inferred_type, numerical_statistics | string_statistics } ] }
 //
-// Objects are loose: fields Model Monitor (or a bring-your-own container) adds beyond the documented ones are
-// kept, so a file read and written again loses nothing. Counts are plain numbers because the container
-// writes some of them as doubles (`"count" : 2008.0`, `"distinct_count" : 1.0`).
+// The file, its features and their statistics blocks are loose: fields a container adds beyond the
+// documented ones are kept, so a file read and written again loses nothing. Counts are plain numbers
+// because the container writes some of them as doubles (`"count" : 2008.0`, `"distinct_count" : 1.0`).
 import { z } from 'zod';
 import { parseModelMonitorFile, writeModelMonitorFile } from './format';
 
@@ -14,18 +14,20 @@ export type InferredType = z.infer<typeof InferredType>;
 
 const count = z.number().min(0);
 
-const CommonStatistics = z.looseObject({
+const CommonStatistics = z.object({
   num_present: count,
   num_missing: count,
 });
 
-export const KllSketchSchema = z.looseObject({
-  parameters: z.looseObject({ c: z.number().gt(0.5).lt(1), k: z.number().int().min(2) }),
+// The leaf objects (counts, sketch, buckets) are plain objects so that values built in code (a KllSketch's
+// toModelMonitor(), modelMonitorBuckets()) fit them as they are; keys beyond these are not kept there.
+export const KllSketchSchema = z.object({
+  parameters: z.object({ c: z.number().gt(0.5).lt(1), k: z.number().int().min(2) }),
   /** One array per compactor level; an item at level h stands for 2^h values. */
   data: z.array(z.array(z.number())),
 });
 
-const KllBucket = z.looseObject({ lower_bound: z.number(), upper_bound: z.number(), count });
+const KllBucket = z.object({ lower_bound: z.number(), upper_bound: z.number(), count });
 
 export const NumericalStatisticsSchema = z.looseObject({
   common: CommonStatistics,
@@ -42,7 +44,7 @@ export const NumericalStatisticsSchema = z.looseObject({
 });
 export type NumericalStatistics = z.infer<typeof NumericalStatisticsSchema>;
 
-const CategoricalBucket = z.looseObject({ value: z.string(), count });
+const CategoricalBucket = z.object({ value: z.string(), count });
 
 export const StringStatisticsSchema = z.looseObject({
   common: CommonStatistics,
