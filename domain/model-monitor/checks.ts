@@ -206,6 +206,12 @@ function percent(share: number): string {
   return javaDouble(share * 100);
 }
 
+/** Java's Double.toString: at least one decimal ("100.0"), scientific with "E" below 1e-3 and from 1e7. */
 function javaDouble(x: number): string {
-  return Number.isInteger(x) && Math.abs(x) < 1e7 ? x.toFixed(1) : String(x);
+  const magnitude = Math.abs(x);
+  if (x !== 0 && Number.isFinite(x) && (magnitude < 1e-3 || magnitude >= 1e7)) {
+    const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
+    return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exponent.replace('+', '')}`;
+  }
+  return Number.isInteger(x) ? x.toFixed(1) : String(x);
 }
