@@ -133,18 +133,31 @@ function payloadFormat(payload: CapturedPayload): 'csv' | 'json' {
   return /^\s*[[{]/.test(payload.text) ? 'json' : 'csv';
 }
 
-function csvRows(text: string, featureCount: number): number[][] {
-  const rows: number[][] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((line, index) => {
-    if (line.trim() === '') return;
+/** A request's feature fields, one array per row, before any value is interpreted. */
+export interface CaptureFieldRows {
+  format: 'csv' | 'json';
+  /** CSV fields as text, JSON values as given. */
+  rows: unknown[][];
+  /** 1-based row (CSV line or JSON instance) of each entry of `rows`, for error messages. */
+  positions: number[];
+}
+
+function csvFieldRows(text: string, featureCount: number): CaptureFieldRows {
+  const rows: unknown[][] = [];
+  const positions: number[] = [];
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    let line = lines[index]!;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.trim() === '') continue;
     const fields = line.split(',');
     if (fields.length !== featureCount) {
       throw new CaptureFormatError(`input row ${index + 1}`, `has ${fields.length} values, expected ${featureCount} features`);
     }
-    rows.push(fields.map((f, column) => featureValue(f, `input row ${index + 1}, column ${column + 1}`)));
-  });
-  return rows;
+    rows.push(fields);
+    positions.push(index + 1);
+  }
+  return { format: 'csv', rows, positions };
 }
 
 function jsonInstances(parsed: unknown): unknown[] {
@@ -159,33 +172,74 @@ function jsonInstances(parsed: unknown): unknown[] {
   throw new CaptureFormatError('input', 'JSON payload must be {"instances":[...]}, {"features":[...]}, an array of arrays or one array of values');
 }
 
-function jsonRows(text: string, featureCount: number): number[][] {
+function jsonFieldRows(text: string, featureCount: number): CaptureFieldRows {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
     throw new CaptureFormatError('input', `is not JSON: ${(err as Error).message}`);
   }
-  return jsonInstances(parsed).map((instance, index) => {
+  const rows = jsonInstances(parsed).map((instance, index) => {
     const values = Array.isArray(instance) ? instance : isObject(instance) && Array.isArray(instance.features) ? instance.features : null;
     if (!values) throw new CaptureFormatError(`input instance ${index + 1}`, 'must be an array of values or {"features":[...]}');
     if (values.length !== featureCount) {
       throw new CaptureFormatError(`input instance ${index + 1}`, `has ${values.length} values, expected ${featureCount} features`);
     }
-    return values.map((v, column) => featureValue(v, `input instance ${index + 1}, feature ${column + 1}`));
+    return values as unknown[];
+  });
+  return { format: 'json', rows, positions: rows.map((_, i) => i + 1) };
+}
+
+/**
+ * The feature fields of a captured request: CSV (one row per line) or JSON (SageMaker's
+ * {"instances":[{"features":[...]}]}, or arrays). Every row must have exactly `featureCount` fields, or
+ * the whole request is refused, so a request never contributes half its rows.
+ */
+export function captureFieldRows(record: CaptureRecord, featureCount: number): CaptureFieldRows {
+  const input = record.input;
+  if (!input) throw new CaptureFormatError('captureData.endpointInput', `missing in event ${record.eventId} (capture mode without Input?)`);
+  if (input.binary) throw new CaptureFormatError('captureData.endpointInput.data', `is binary (${input.contentType}), not CSV or JSON text`);
+  return payloadFormat(input) === 'csv' ? csvFieldRows(input.text, featureCount) : jsonFieldRows(input.text, featureCount);
+}
+
+/**
+ * The feature rows of a captured request as numbers (see captureFieldRows); empty or null values come
+ * back as NaN (missing), anything else that is not a number is a CaptureFormatError.
+ */
+export function captureFeatureRows(record: CaptureRecord, featureCount: number): number[][] {
+  const { format, rows, positions } = captureFieldRows(record, featureCount);
+  return rows.map((row, r) => {
+    const where = format === 'csv' ? `input row ${positions[r]}, column` : `input instance ${positions[r]}, feature`;
+    return row.map((v, column) => featureValue(v, `${where} ${column + 1}`));
   });
 }
 
 /**
- * The feature rows of a captured request: CSV (one row per line) or JSON (SageMaker's
- * {"instances":[{"features":[...]}]}, or arrays). Every row must have exactly `featureCount` values;
- * empty or null values come back as NaN (missing).
+ * A numerical feature's value from a CSV field or JSON value: NaN (missing) when empty, null or not a
+ * number. Surrounding spaces and double quotes are allowed.
  */
-export function captureFeatureRows(record: CaptureRecord, featureCount: number): number[][] {
-  const input = record.input;
-  if (!input) throw new CaptureFormatError('captureData.endpointInput', `missing in event ${record.eventId} (capture mode without Input?)`);
-  if (input.binary) throw new CaptureFormatError('captureData.endpointInput.data', `is binary (${input.contentType}), not CSV or JSON text`);
-  return payloadFormat(input) === 'csv' ? csvRows(input.text, featureCount) : jsonRows(input.text, featureCount);
+export function numericalValue(raw: unknown): number {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw !== 'string') return NaN;
+  const value = Number(raw);
+  if (value === value) return value === 0 && raw.trim() === '' ? NaN : value;
+  const unquoted = /^\s*"(.*)"\s*$/.exec(raw)?.[1]?.trim();
+  return unquoted ? Number(unquoted) : NaN;
+}
+
+/**
+ * A categorical feature's value: '' (missing) when empty or null; a number, or text that reads as a
+ * finite number, is the category of its shortest decimal string, so "1.0", " 1" and 1 are one category.
+ */
+export function categoricalValue(raw: unknown): string {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? String(raw) : '';
+  if (typeof raw === 'boolean') return String(raw);
+  if (typeof raw !== 'string') return '';
+  let text = raw.trim();
+  if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1).trim();
+  if (text === '') return '';
+  const value = Number(text);
+  return Number.isFinite(value) ? String(value) : text;
 }
 
 const HOUR_MS = 3_600_000;

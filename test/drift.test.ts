@@ -334,7 +334,15 @@ describe('compareDatasets', () => {
     assert.equal(report.verdict, 'drift');
   });
 
-  it('names a feature missing from a sample', () => {
-    assert.throws(() => compareDatasets({ features, reference, current: { age: [], income: [] }, options }), /feature "region" is missing from the current sample/);
+  it('names a feature missing from a sample as a missing_column finding, left out of the score', () => {
+    const current = { age: grid(400, 60, 30), income: grid(400, 1e5, 2e4) };
+    const report = compareDatasets({ features, reference, current, options });
+    const region = report.features.find((f) => f.name === 'region')!;
+    assert.equal(region.verdict, 'missing_column');
+    assert.equal(region.missingFrom, 'current');
+    assert.match(region.note!, /feature "region" is missing from the current sample/);
+    assert.equal(region.insufficientData, true);
+    assert.deepEqual(report.driftedFeatures, ['age', 'income']);
+    assert.equal(report.score, 1);
   });
 });

@@ -8,7 +8,7 @@
 // Numbers are compared as categories, which suits the low-cardinality numerical features the registry
 // sends here.
 import { chiSquareSurvival } from './gamma';
-import { categoryFrequencies } from './samples';
+import { categoryFrequencies, profileCategoryFrequencies, type CategoryFrequencies } from './samples';
 import { decide, type DriftMethod } from './types';
 
 export interface ChiSquareResult {
@@ -18,7 +18,10 @@ export interface ChiSquareResult {
 }
 
 export function chiSquareGoodnessOfFit(reference: readonly (number | string)[], current: readonly (number | string)[]): ChiSquareResult {
-  const f = categoryFrequencies(reference, current, 'chisquare');
+  return chiSquareOfFrequencies(categoryFrequencies(reference, current, 'chisquare'));
+}
+
+export function chiSquareOfFrequencies(f: CategoryFrequencies): ChiSquareResult {
   const scale = f.currentTotal / f.referenceTotal;
   let statistic = 0;
   for (let k = 0; k < f.categories.length; k++) {
@@ -42,5 +45,10 @@ export const chisquare: DriftMethod = {
   compare(reference, current, threshold = DEFAULT_P_VALUE_THRESHOLD) {
     const { statistic, pValue } = chiSquareGoodnessOfFit(reference, current);
     return { statistic, pValue, drifted: decide('p_value', pValue, threshold), threshold };
+  },
+  compareProfiles(reference, current, threshold = DEFAULT_P_VALUE_THRESHOLD) {
+    const f = profileCategoryFrequencies(reference, current, 'chisquare');
+    const { statistic, pValue } = chiSquareOfFrequencies(f);
+    return { statistic, pValue, drifted: decide('p_value', pValue, threshold), threshold, basis: f.pooled ? 'pooled_categories' : 'exact' };
   },
 };

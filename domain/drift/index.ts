@@ -1,11 +1,14 @@
 // Drift registry and dataset report. Adding a method means adding its file and one line to
-// `registeredMethods`; choosing one is the table in `defaultMethodTable`.
+// `registeredMethods`; choosing one is the table in `defaultMethodTable`. Reports are computed from
+// feature profiles (./profile.ts): compareProfiles for streamed data, compareDatasets for in-memory columns.
 import { chisquare } from './chisquare';
 import { jensenshannon } from './jensenshannon';
 import { ks } from './ks';
 import { linf, linfRobust } from './linf';
 import { psi } from './psi';
-import { DriftInputError, type DriftMethod, type FeatureKind } from './types';
+import { DatasetProfile, DEFAULT_PROFILE_LIMITS, type FeatureProfile, type ProfileLimits } from './profile';
+import { categoryCountsOf, POOLED_CATEGORY } from './samples';
+import { DriftInputError, type ComparisonBasis, type DriftMethod, type ErrorBound, type FeatureKind } from './types';
 import { wasserstein } from './wasserstein';
 
 export { chiSquareGoodnessOfFit, chisquare } from './chisquare';
@@ -13,7 +16,36 @@ export { jensenShannonDistance, jensenshannon } from './jensenshannon';
 export { kolmogorovSmirnov, ks, type KolmogorovSmirnovResult } from './ks';
 export { lInfinityDistance, linf, linfRobust } from './linf';
 export { DEFAULT_PSI_BINNING, populationStabilityIndex, psi, psiWith, type PsiBinning } from './psi';
-export { DriftInputError, type DriftComparison, type DriftMethod, type FeatureKind } from './types';
+export {
+  CategoricalProfile,
+  DatasetProfile,
+  DEFAULT_PROFILE_LIMITS,
+  NumericalProfile,
+  type DatasetProfileJson,
+  type FeatureProfile,
+  type FeatureProfileJson,
+  type ProfiledFeature,
+  type ProfileLimits,
+} from './profile';
+export {
+  CaptureWindowProfile,
+  DatasetSplitProfile,
+  UNREADABLE_EXAMPLES_KEPT,
+  type CaptureWindowProfileJson,
+  type CaptureWindowStats,
+  type DatasetSplitProfileJson,
+  type DatasetSplitStats,
+} from './profiling';
+export { modelMonitorStatistics, type ModelMonitorStatistics } from './statistics-json';
+export {
+  DriftInputError,
+  type ComparisonBasis,
+  type DriftComparison,
+  type DriftMethod,
+  type ErrorBound,
+  type FeatureKind,
+  type ProfileComparison,
+} from './types';
 export { normalisedWasserstein, wasserstein } from './wasserstein';
 
 const registeredMethods: DriftMethod[] = [
@@ -89,23 +121,40 @@ export interface DatasetFeature {
   threshold?: number;
 }
 
+/**
+ * A feature's outcome: `drift`/`no_drift` when tested; `insufficient_data` below minSamples usable
+ * current values (or no reference values); `missing_column` when a side has no such column;
+ * `not_computable` when the profiles cannot give the method's statistic (see `note`).
+ */
+export type FeatureVerdict = 'drift' | 'no_drift' | 'insufficient_data' | 'missing_column' | 'not_computable';
+
 export interface FeatureDrift {
   name: string;
   type: FeatureKind;
   method: string;
+  /** Whether `statistic` is compared with `threshold` as a p-value's test statistic (pValue) or as a distance. */
+  yields: DriftMethod['yields'];
   /** NaN (null once serialised) when the feature was not tested; +Infinity from chi-square on an unseen category. */
   statistic: number;
   pValue?: number;
   threshold: number;
   drifted: boolean;
+  verdict: FeatureVerdict;
   /** Usable (non-missing) values compared. */
   referenceCount: number;
   currentCount: number;
   /** Current values excluded as missing: non-finite or non-numeric numbers, empty strings. */
   missingCount: number;
   referenceMissingCount: number;
-  /** Fewer than minSamples usable current values (or no reference values): not tested, not counted in the score. */
+  /** Not tested, and not counted in the score: see `verdict`. */
   insufficientData: boolean;
+  /** How the statistic was computed; absent when the feature was not tested. */
+  basis?: ComparisonBasis;
+  /** Present when a sketch was involved: where the exact statistic lies. */
+  errorBound?: ErrorBound;
+  /** For `missing_column`: which side lacks the column. */
+  missingFrom?: 'reference' | 'current';
+  note?: string;
   /** Categories in the current sample the reference never had (first 20, sorted). */
   unseenCategories?: string[];
 }
@@ -116,29 +165,10 @@ export interface DriftReport {
   score: number;
   driftedFeatures: string[];
   features: FeatureDrift[];
-  /** Rows in each sample (the longest column). */
+  /** Rows in each sample. */
   referenceCount: number;
   currentCount: number;
   options: DriftOptions;
-}
-
-type Column = readonly (number | string)[];
-
-function usableValues(column: Column, kind: FeatureKind): { values: (number | string)[]; missing: number } {
-  const values: (number | string)[] = [];
-  for (const v of column) {
-    if (typeof v === 'number') {
-      if (Number.isFinite(v)) values.push(kind === 'numerical' ? v : String(v));
-    } else if (typeof v === 'string' && v.trim() !== '') {
-      if (kind === 'categorical') values.push(v);
-      else {
-        // Activities may hand over CSV fields unparsed; a numeric string is still a number.
-        const parsed = Number(v);
-        if (Number.isFinite(parsed)) values.push(parsed);
-      }
-    }
-  }
-  return { values, missing: column.length - values.length };
 }
 
 function thresholdFor(method: DriftMethod, feature: DatasetFeature, options: DriftOptions): number {
@@ -150,54 +180,108 @@ function thresholdFor(method: DriftMethod, feature: DatasetFeature, options: Dri
 
 const UNSEEN_CATEGORIES_SHOWN = 20;
 
-export function compareDatasets(input: {
-  features: DatasetFeature[];
-  reference: Record<string, Column>;
-  current: Record<string, Column>;
-  options: DriftOptions;
-}): DriftReport {
-  const { features, reference, current, options } = input;
-  const columnOf = (sample: Record<string, Column>, side: string, name: string): Column => {
-    const column = sample[name];
-    if (!Array.isArray(column)) throw new DriftInputError(`feature "${name}" is missing from the ${side} sample`);
-    return column;
-  };
-  const referenceCount = Math.max(0, ...features.map((f) => columnOf(reference, 'reference', f.name).length));
-  const currentCount = Math.max(0, ...features.map((f) => columnOf(current, 'current', f.name).length));
+/** Distinct values over both profiles, for the method table; Infinity when either kept too many to count. */
+function distinctValues(reference: FeatureProfile, current: FeatureProfile): number {
+  if (reference.kind === 'numerical' && current.kind === 'numerical') {
+    const a = reference.distinctCounts();
+    const b = current.distinctCounts();
+    if (!a || !b) return Infinity;
+    return new Set([...a.keys(), ...b.keys()]).size;
+  }
+  const a = categoryCountsOf(reference);
+  const b = categoryCountsOf(current);
+  if (!a || !b || a.overflow > 0 || b.overflow > 0) return Infinity;
+  return new Set([...a.counts.keys(), ...b.counts.keys()]).size;
+}
 
+function unseenCategories(reference: FeatureProfile, current: FeatureProfile): string[] {
+  if (reference.kind !== 'categorical' || current.kind !== 'categorical' || reference.overflow > 0) return [];
+  const known = reference.counts();
+  return [...current.counts().keys()].filter((c) => !known.has(c) && c !== POOLED_CATEGORY).sort();
+}
+
+/**
+ * The drift report from two dataset profiles (the reference: the champion's training data; the current:
+ * the captured window). Features without a profile on a side are `missing_column` findings, never a crash.
+ */
+export function compareProfiles(input: { features: DatasetFeature[]; reference: DatasetProfile; current: DatasetProfile; options: DriftOptions }): DriftReport {
+  const { features, reference, current, options } = input;
   const results = features.map((feature): FeatureDrift => {
-    const ref = usableValues(columnOf(reference, 'reference', feature.name), feature.type);
-    const cur = usableValues(columnOf(current, 'current', feature.name), feature.type);
-    const uniqueValues = new Set([...ref.values, ...cur.values]).size;
-    const method = feature.method ? driftMethod(feature.method, feature.type) : chooseMethod(feature.type, ref.values.length, uniqueValues);
-    const threshold = thresholdFor(method, feature, options);
-    const base = {
+    const ref = reference.feature(feature.name);
+    const cur = current.feature(feature.name);
+    const forced = feature.method ? driftMethod(feature.method, feature.type) : undefined;
+    // Keys in reading order: what was compared and how, then the verdict, then the sample sizes.
+    const result = (method: DriftMethod, threshold: number, outcome: Partial<FeatureDrift> & Pick<FeatureDrift, 'verdict'>): FeatureDrift => ({
       name: feature.name,
       type: feature.type,
       method: method.name,
+      yields: method.yields,
+      statistic: NaN,
+      ...(outcome.pValue === undefined ? {} : { pValue: outcome.pValue }),
       threshold,
-      referenceCount: ref.values.length,
-      currentCount: cur.values.length,
-      missingCount: cur.missing,
-      referenceMissingCount: ref.missing,
-    };
-    if (cur.values.length < options.minSamples || ref.values.length === 0) {
-      return { ...base, statistic: NaN, drifted: false, insufficientData: true };
+      drifted: false,
+      insufficientData: true,
+      ...outcome,
+      referenceCount: ref?.count ?? 0,
+      currentCount: cur?.count ?? 0,
+      missingCount: cur?.missing ?? 0,
+      referenceMissingCount: ref?.missing ?? 0,
+    });
+    const untested = (method: DriftMethod, verdict: FeatureVerdict, extra: Partial<FeatureDrift> = {}) => result(method, thresholdFor(method, feature, options), { verdict, ...extra });
+    const fallback = forced ?? chooseMethod(feature.type, ref?.count ?? 0, Infinity);
+    if (!ref || !cur) {
+      const missingFrom = !ref ? 'reference' : 'current';
+      return untested(fallback, 'missing_column', { missingFrom, note: `feature "${feature.name}" is missing from the ${missingFrom} sample` });
     }
-    const comparison = method.compare(ref.values, cur.values, threshold);
-    const result: FeatureDrift = { ...base, statistic: comparison.statistic, drifted: comparison.drifted, insufficientData: false };
-    if (comparison.pValue !== undefined) result.pValue = comparison.pValue;
-    if (feature.type === 'categorical') {
-      const known = new Set(ref.values);
-      const unseen = [...new Set(cur.values.filter((v) => !known.has(v)))].map(String).sort();
-      if (unseen.length > 0) result.unseenCategories = unseen.slice(0, UNSEEN_CATEGORIES_SHOWN);
+    if (ref.kind !== feature.type || cur.kind !== feature.type) {
+      return untested(fallback, 'not_computable', { note: `feature "${feature.name}" is ${feature.type} but was profiled as ${ref.kind} (reference) and ${cur.kind} (current)` });
     }
-    return result;
+    const method = forced ?? chooseMethod(feature.type, ref.count, distinctValues(ref, cur));
+    const threshold = thresholdFor(method, feature, options);
+    if (cur.count < options.minSamples || ref.count === 0) return untested(method, 'insufficient_data');
+    let comparison;
+    try {
+      comparison = method.compareProfiles(ref, cur, threshold);
+    } catch (err) {
+      if (!(err instanceof DriftInputError)) throw err;
+      return untested(method, 'not_computable', { note: err.message });
+    }
+    const unseen = unseenCategories(ref, cur);
+    return result(method, threshold, {
+      statistic: comparison.statistic,
+      ...(comparison.pValue === undefined ? {} : { pValue: comparison.pValue }),
+      drifted: comparison.drifted,
+      verdict: comparison.drifted ? 'drift' : 'no_drift',
+      insufficientData: false,
+      basis: comparison.basis,
+      ...(comparison.errorBound ? { errorBound: comparison.errorBound } : {}),
+      ...(comparison.note ? { note: comparison.note } : {}),
+      ...(unseen.length > 0 ? { unseenCategories: unseen.slice(0, UNSEEN_CATEGORIES_SHOWN) } : {}),
+    });
   });
 
   const tested = results.filter((f) => !f.insufficientData);
   const driftedFeatures = tested.filter((f) => f.drifted).map((f) => f.name);
   const score = tested.length === 0 ? 0 : driftedFeatures.length / tested.length;
-  const verdict = currentCount < options.minSamples || tested.length === 0 ? 'insufficient_data' : score >= options.driftShare ? 'drift' : 'no_drift';
-  return { verdict, score, driftedFeatures, features: results, referenceCount, currentCount, options };
+  const verdict = current.rows < options.minSamples || tested.length === 0 ? 'insufficient_data' : score >= options.driftShare ? 'drift' : 'no_drift';
+  return { verdict, score, driftedFeatures, features: results, referenceCount: reference.rows, currentCount: current.rows, options };
+}
+
+type Column = readonly (number | string)[];
+
+/** compareProfiles over in-memory columns (each profiled whole, so exact wherever a side has ≤ 10,000 values). */
+export function compareDatasets(input: {
+  features: DatasetFeature[];
+  reference: Record<string, Column>;
+  current: Record<string, Column>;
+  options: DriftOptions;
+  limits?: ProfileLimits;
+}): DriftReport {
+  const limits = input.limits ?? DEFAULT_PROFILE_LIMITS;
+  return compareProfiles({
+    features: input.features,
+    reference: DatasetProfile.ofColumns(input.features, input.reference, limits),
+    current: DatasetProfile.ofColumns(input.features, input.current, limits),
+    options: input.options,
+  });
 }

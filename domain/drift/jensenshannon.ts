@@ -2,7 +2,7 @@
 // as scipy.spatial.distance.jensenshannon(p, q, base=2). Symmetric and finite even when a category is
 // missing from one side, which is why it suits large categorical samples.
 // Numbers are compared as categories (meant for low-cardinality numerical features).
-import { categoryFrequencies } from './samples';
+import { categoryFrequencies, profileCategoryFrequencies, type CategoryFrequencies } from './samples';
 import { decide, type DriftMethod } from './types';
 
 const DEFAULT_DISTANCE_THRESHOLD = 0.1;
@@ -13,7 +13,10 @@ function relativeEntropyTerm(p: number, m: number): number {
 }
 
 export function jensenShannonDistance(reference: readonly (number | string)[], current: readonly (number | string)[]): number {
-  const f = categoryFrequencies(reference, current, 'jensenshannon');
+  return jensenShannonOfFrequencies(categoryFrequencies(reference, current, 'jensenshannon'));
+}
+
+export function jensenShannonOfFrequencies(f: CategoryFrequencies): number {
   let left = 0;
   let right = 0;
   for (let k = 0; k < f.categories.length; k++) {
@@ -35,5 +38,10 @@ export const jensenshannon: DriftMethod = {
   compare(reference, current, threshold = DEFAULT_DISTANCE_THRESHOLD) {
     const statistic = jensenShannonDistance(reference, current);
     return { statistic, drifted: decide('distance', statistic, threshold), threshold };
+  },
+  compareProfiles(reference, current, threshold = DEFAULT_DISTANCE_THRESHOLD) {
+    const f = profileCategoryFrequencies(reference, current, 'jensenshannon');
+    const statistic = jensenShannonOfFrequencies(f);
+    return { statistic, drifted: decide('distance', statistic, threshold), threshold, basis: f.pooled ? 'pooled_categories' : 'exact' };
   },
 };

@@ -25,6 +25,8 @@ export class KllSketch {
   private levels: number[][] = [[]];
   private retained = 0;
   private total = 0;
+  /** Sum of the levels' capacities; depends only on how many levels there are, so it is cached. */
+  private capacityTotal = 0;
   private readonly random: () => number;
 
   constructor(
@@ -35,6 +37,7 @@ export class KllSketch {
     if (!(k >= 2) || !Number.isInteger(k)) throw new RangeError(`KLL k must be an integer of at least 2, got ${k}`);
     if (!(c > 0.5 && c < 1)) throw new RangeError(`KLL c must lie between 0.5 and 1, got ${c}`);
     this.random = seededRandom(seed);
+    this.capacityTotal = this.capacity();
   }
 
   /** A sketch read from Model Monitor's statistics.json (`distribution.kll.sketch`). */
@@ -52,6 +55,7 @@ export class KllSketch {
     if (sketch.levels.length === 0) sketch.levels = [[]];
     sketch.retained = sketch.levels.reduce((n, level) => n + level.length, 0);
     sketch.total = sketch.levels.reduce((n, level, h) => n + level.length * 2 ** h, 0);
+    sketch.capacityTotal = sketch.capacity();
     return sketch;
   }
 
@@ -74,7 +78,7 @@ export class KllSketch {
     this.levels[0]!.push(value);
     this.retained++;
     this.total++;
-    if (this.retained >= this.capacity()) this.compress();
+    if (this.retained >= this.capacityTotal) this.compress();
   }
 
   merge(other: KllSketch): void {
@@ -84,7 +88,8 @@ export class KllSketch {
     });
     this.retained += other.retained;
     this.total += other.total;
-    while (this.retained >= this.capacity()) this.compress();
+    this.capacityTotal = this.capacity();
+    while (this.retained >= this.capacityTotal) this.compress();
   }
 
   /** Share of values ≤ x. */
@@ -146,15 +151,19 @@ export class KllSketch {
     for (let h = 0; h < this.levels.length; h++) {
       const level = this.levels[h]!;
       if (level.length < this.levelCapacity(h)) continue;
-      if (h + 1 === this.levels.length) this.levels.push([]);
-      level.sort((a, b) => a - b);
+      if (h + 1 === this.levels.length) {
+        this.levels.push([]);
+        this.capacityTotal = this.capacity();
+      }
+      // A typed array sorts numbers several times faster than a comparator sort.
+      const sorted = Float64Array.from(level).sort();
       // An odd item out stays behind, so every promoted pair is a real pair and weight is conserved.
-      const kept = level.length % 2 === 1 ? level.pop() : undefined;
+      const pairs = sorted.length - (sorted.length % 2);
       const offset = this.random() < 0.5 ? 0 : 1;
       const above = this.levels[h + 1]!;
-      for (let i = offset; i < level.length; i += 2) above.push(level[i]!);
-      this.retained -= level.length / 2;
-      this.levels[h] = kept === undefined ? [] : [kept];
+      for (let i = offset; i < pairs; i += 2) above.push(sorted[i]!);
+      this.retained -= pairs / 2;
+      this.levels[h] = pairs < sorted.length ? [sorted[pairs]!] : [];
       return;
     }
   }

@@ -8,8 +8,11 @@ import {
   roundHalfToEven,
   twoSampleExactSurvival,
 } from './kolmogorov';
-import { sortedFinite } from './samples';
-import { decide, type DriftMethod } from './types';
+import type { FeatureProfile } from './profile';
+import { largestCdfGap, numericalProfiles, sortedFinite, weightedSampleOf } from './samples';
+import { decide, errorBound, type DriftMethod, type ProfileComparison } from './types';
+
+const DEFAULT_P_VALUE_THRESHOLD = 0.05;
 
 export interface KolmogorovSmirnovResult {
   /** D = sup |F_reference − F_current|. */
@@ -19,7 +22,7 @@ export interface KolmogorovSmirnovResult {
   distribution: 'exact' | 'asymptotic';
 }
 
-export function kolmogorovSmirnov(reference: readonly number[], current: readonly number[]): KolmogorovSmirnovResult {
+export function kolmogorovSmirnov(reference: ArrayLike<number>, current: ArrayLike<number>): KolmogorovSmirnovResult {
   const a = sortedFinite(reference, 'ks', 'reference');
   const b = sortedFinite(current, 'ks', 'current');
   const n1 = a.length;
@@ -58,7 +61,46 @@ export function kolmogorovSmirnov(reference: readonly number[], current: readonl
   };
 }
 
-const DEFAULT_P_VALUE_THRESHOLD = 0.05;
+/**
+ * scipy's p-value for a statistic D between samples of n1 and n2 values: exact while both are at most
+ * 10,000 (D is rounded onto its lattice of multiples of 1/lcm(n1, n2)), asymptotic beyond.
+ */
+export function kolmogorovSmirnovPValue(statistic: number, n1: number, n2: number): number {
+  if (Math.max(n1, n2) <= EXACT_MAX_SAMPLE_SIZE) {
+    const lcm = (n1 / greatestCommonDivisor(n1, n2)) * n2;
+    return twoSampleExactSurvival(n1, n2, Math.round(statistic * lcm));
+  }
+  return oneSampleSurvival(roundHalfToEven((n1 * n2) / (n1 + n2)), statistic);
+}
+
+/**
+ * KS from two profiles. Both kept their values: kolmogorovSmirnov itself. Otherwise D is the largest gap
+ * between the two CDFs read from exact values, distinct counts or KLL sketches, and the p-value is
+ * scipy's for D at the true sample sizes (asymptotic past 10,000, as scipy). A sketch's CDF is within its
+ * rank error ε of the true one everywhere, so the true D lies within D ± (ε_reference + ε_current).
+ */
+export function kolmogorovSmirnovOfProfiles(reference: FeatureProfile, current: FeatureProfile, threshold = DEFAULT_P_VALUE_THRESHOLD): ProfileComparison {
+  const [ref, cur] = numericalProfiles(reference, current, 'ks');
+  const refValues = ref.values();
+  const curValues = cur.values();
+  if (refValues && curValues) {
+    const { statistic, pValue } = kolmogorovSmirnov(refValues, curValues);
+    return { statistic, pValue, drifted: decide('p_value', pValue, threshold), threshold, basis: 'exact' };
+  }
+  const a = weightedSampleOf(ref, 'ks', 'reference');
+  const b = weightedSampleOf(cur, 'ks', 'current');
+  const statistic = largestCdfGap(a, b);
+  const pValueOf = (d: number) => kolmogorovSmirnovPValue(d, ref.count, cur.count);
+  const pValue = pValueOf(statistic);
+  const result: ProfileComparison = { statistic, pValue, drifted: decide('p_value', pValue, threshold), threshold, basis: 'exact' };
+  const error = a.rankError + b.rankError;
+  if (error > 0) {
+    result.basis = 'sketch';
+    const range: [number, number] = [Math.max(0, statistic - error), Math.min(1, statistic + error)];
+    result.errorBound = errorBound('p_value', range, threshold, { reference: a.rankError, current: b.rankError }, pValueOf);
+  }
+  return result;
+}
 
 export const ks: DriftMethod<number> = {
   name: 'ks',
@@ -69,4 +111,5 @@ export const ks: DriftMethod<number> = {
     const { statistic, pValue } = kolmogorovSmirnov(reference, current);
     return { statistic, pValue, drifted: decide('p_value', pValue, threshold), threshold };
   },
+  compareProfiles: kolmogorovSmirnovOfProfiles,
 };

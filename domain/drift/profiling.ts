@@ -1,0 +1,157 @@
+// Folding lines into dataset profiles: captured requests (Model Monitor's data-capture JSON Lines) and
+// the champion's training split (headerless CSV, label first). Pure and line-at-a-time, so the worker
+// and the processing job run the same code whatever reads the bytes. A line that cannot be read is
+// counted, with a few examples, and never stops the fold.
+import { CaptureFormatError, captureFieldRows, categoricalValue, numericalValue, parseCaptureLine } from '../capture';
+import { DatasetProfile, DEFAULT_PROFILE_LIMITS, mixSeed, type DatasetProfileJson, type FeatureProfile, type ProfiledFeature, type ProfileLimits } from './profile';
+
+/** Examples of unreadable lines kept per fold: enough to diagnose, never growing with the input. */
+export const UNREADABLE_EXAMPLES_KEPT = 5;
+
+export interface CaptureWindowStats {
+  /** Capture objects read, and their bytes. */
+  objects: number;
+  bytes: number;
+  /** Capture lines read (blank lines aside), inside the window or not. */
+  records: number;
+  /** Records whose inferenceTime falls outside the window (an hour's file holds the whole hour). */
+  outsideWindow: number;
+  /** Feature rows profiled: a request may carry several. */
+  rows: number;
+  /** Lines that are not capture records, or whose input has no readable feature rows. */
+  malformedRecords: number;
+  malformedExamples: string[];
+}
+
+export interface DatasetSplitStats {
+  objects: number;
+  bytes: number;
+  rows: number;
+  /** Lines without label + one field per feature. */
+  unreadableRows: number;
+  unreadableExamples: string[];
+}
+
+export interface CaptureWindowProfileJson {
+  stats: CaptureWindowStats;
+  profile: DatasetProfileJson;
+}
+
+export interface DatasetSplitProfileJson {
+  stats: DatasetSplitStats;
+  profile: DatasetProfileJson;
+}
+
+interface FoldOptions {
+  features: readonly ProfiledFeature[];
+  limits?: ProfileLimits;
+  /** Seeds this fold's sketches; give each object its own (e.g. its index) so merges stay deterministic. */
+  seed?: number;
+}
+
+function addField(profile: FeatureProfile, raw: unknown): void {
+  if (profile.kind === 'numerical') profile.add(numericalValue(raw));
+  else profile.add(categoricalValue(raw));
+}
+
+function keepExample(examples: string[], where: string, message: string): void {
+  if (examples.length < UNREADABLE_EXAMPLES_KEPT) examples.push(`${where}: ${message}`);
+}
+
+/** Captured traffic in a window [from, to] (inclusive, ms since the epoch; null: every record). */
+export class CaptureWindowProfile {
+  readonly profile: DatasetProfile;
+  readonly stats: CaptureWindowStats = { objects: 0, bytes: 0, records: 0, outsideWindow: 0, rows: 0, malformedRecords: 0, malformedExamples: [] };
+  private readonly ordered: FeatureProfile[];
+
+  constructor(
+    options: FoldOptions,
+    private readonly window: { from: number; to: number } | null,
+  ) {
+    this.profile = new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x636170));
+    this.ordered = options.features.map((f) => this.profile.feature(f.name)!);
+  }
+
+  /** One line of a capture file; `source` and `line` name it in examples. */
+  addLine(text: string, source: string, line: number): void {
+    if (text.trim() === '') return;
+    this.stats.records++;
+    try {
+      const record = parseCaptureLine(text);
+      if (this.window) {
+        const at = Date.parse(record.inferenceTime);
+        if (at < this.window.from || at > this.window.to) {
+          this.stats.outsideWindow++;
+          return;
+        }
+      }
+      const { rows } = captureFieldRows(record, this.ordered.length);
+      for (const row of rows) {
+        for (let i = 0; i < row.length; i++) addField(this.ordered[i]!, row[i]);
+      }
+      this.stats.rows += rows.length;
+      this.profile.rows += rows.length;
+    } catch (err) {
+      this.stats.malformedRecords++;
+      keepExample(this.stats.malformedExamples, `${source}:${line}`, err instanceof CaptureFormatError ? err.message : String(err));
+    }
+  }
+
+  /** Folds a later object's profile into this one (merge in object order for reproducible results). */
+  merge(other: CaptureWindowProfile): void {
+    this.profile.merge(other.profile);
+    const s = this.stats;
+    const o = other.stats;
+    s.objects += o.objects;
+    s.bytes += o.bytes;
+    s.records += o.records;
+    s.outsideWindow += o.outsideWindow;
+    s.rows += o.rows;
+    s.malformedRecords += o.malformedRecords;
+    for (const e of o.malformedExamples) if (s.malformedExamples.length < UNREADABLE_EXAMPLES_KEPT) s.malformedExamples.push(e);
+  }
+
+  toJSON(): CaptureWindowProfileJson {
+    return { stats: { ...this.stats, malformedExamples: [...this.stats.malformedExamples] }, profile: this.profile.toJSON() };
+  }
+}
+
+/** The champion's training split: headerless CSV rows, the label first, then one field per feature. */
+export class DatasetSplitProfile {
+  readonly profile: DatasetProfile;
+  readonly stats: DatasetSplitStats = { objects: 0, bytes: 0, rows: 0, unreadableRows: 0, unreadableExamples: [] };
+  private readonly ordered: FeatureProfile[];
+
+  constructor(options: FoldOptions) {
+    this.profile = new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x626173));
+    this.ordered = options.features.map((f) => this.profile.feature(f.name)!);
+  }
+
+  addLine(text: string, source: string, line: number): void {
+    if (text.trim() === '') return;
+    const fields = text.split(',');
+    if (fields.length !== this.ordered.length + 1) {
+      this.stats.unreadableRows++;
+      keepExample(this.stats.unreadableExamples, `${source}:${line}`, `has ${fields.length} fields, expected the label and ${this.ordered.length} features`);
+      return;
+    }
+    for (let i = 0; i < this.ordered.length; i++) addField(this.ordered[i]!, fields[i + 1]);
+    this.stats.rows++;
+    this.profile.rows++;
+  }
+
+  merge(other: DatasetSplitProfile): void {
+    this.profile.merge(other.profile);
+    const s = this.stats;
+    const o = other.stats;
+    s.objects += o.objects;
+    s.bytes += o.bytes;
+    s.rows += o.rows;
+    s.unreadableRows += o.unreadableRows;
+    for (const e of o.unreadableExamples) if (s.unreadableExamples.length < UNREADABLE_EXAMPLES_KEPT) s.unreadableExamples.push(e);
+  }
+
+  toJSON(): DatasetSplitProfileJson {
+    return { stats: { ...this.stats, unreadableExamples: [...this.stats.unreadableExamples] }, profile: this.profile.toJSON() };
+  }
+}
