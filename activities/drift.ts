@@ -1,15 +1,471 @@
-// Drift stage I/O: read the champion's training data and the endpoint's captured traffic, hand both
-// to the pure statistics in domain/drift, and write the report beside the run.
+// Drift stage I/O: stream the champion's training split and the endpoint's captured traffic into
+// constant-memory feature profiles (domain/drift/profile.ts), compare them, and write the report and the
+// window's Model Monitor statistics.json beside the run. Past `drift.processingJobAboveBytes` the same
+// profiling runs as a SageMaker Processing job (local/algorithms/drift/profile.ts) and the activity reads
+// its output.
+//
+// Usable outside an activity (no Temporal Context needed; progress comes through an optional callback):
+//
+//   listCaptureObjects(s3, { captureS3Uri, endpoint, variant, from, to, concurrency?, signal? }): Promise<ObjectRef[]>
+//       every capture object under the window's {endpoint}/{variant}/yyyy/mm/dd/hh/ prefixes, in key order
+//   profileCapturedTraffic(s3, { captureS3Uri, endpoint, variant, from, to, features, concurrency?, limits?, signal?, onProgress? })
+//       : Promise<CaptureWindowProfile>   lists the window, then profileCaptureObjects over it
+//   profileCaptureObjects(source, objects, { features, window?, concurrency?, limits?, signal?, onProgress? })
+//       : Promise<CaptureWindowProfile>   reads `concurrency` objects at once, folds each into its own
+//         profile and merges them in object order, so the result does not depend on timing
+//   profileDatasetSplit(s3, { uri, features, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
+//   profileDatasetObjects(source, objects, { features, concurrency?, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
+//   s3ObjectSource(s3): ObjectSource        an ObjectSource reads objects by URI (S3 here; files in the job)
+//   compareProfiles({ features, reference, current, options }) in domain/drift turns two profiles into the report.
+//
+//   detectDrift(s3, input, jobs?): the activity; `jobs` ({ sagemaker, polling }) enables the processing-job path.
+//
+// Memory: at most `concurrency` objects are in flight, each folded into a profile of bounded size (per
+// numerical feature ≤ 10,000 exact values, ≤ 100 distinct counts and a KLL sketch of ≤ ~5,700 items; per
+// categorical feature ≤ `limits.categories` counts), whatever the number of records.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateProcessingJobCommand,
+  DescribeProcessingJobCommand,
+  StopProcessingJobCommand,
+  type CreateProcessingJobCommandInput,
+  type DescribeProcessingJobCommandOutput,
+  type ProcessingInput,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import type { PipelineConfig } from '../domain/config';
-import { captureFeatureRows, captureKeyHours, parseCaptureLine } from '../domain/capture';
-import { compareDatasets } from '../domain/drift';
+import { captureKeyHours } from '../domain/capture';
+import {
+  CaptureWindowProfile,
+  compareProfiles,
+  DatasetProfile,
+  DatasetSplitProfile,
+  DEFAULT_PROFILE_LIMITS,
+  modelMonitorStatistics,
+  type CaptureWindowProfileJson,
+  type CaptureWindowStats,
+  type DatasetSplitProfileJson,
+  type DatasetSplitStats,
+  type ProfiledFeature,
+  type ProfileLimits,
+} from '../domain/drift';
 import type { DatasetManifest } from '../domain/dataset-version';
-import { parseLabelledCsvLine } from '../domain/dataset-version';
-import { getJson, listObjects, putJson, readLines, s3Join } from './s3-objects';
-import { currentRun } from './sagemaker-jobs';
+import { sageMakerName } from '../domain/job-names';
+import { runTags } from '../domain/sagemaker-events';
+import { getJson, listObjects, putJson, s3Join } from './s3-objects';
+import { createOnce, currentRun, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import type { Champion, DriftSummary } from './types';
+
+export interface ObjectRef {
+  uri: string;
+  /** Bytes, when known (0 otherwise): for progress and the processing-job threshold. */
+  size: number;
+}
+
+/** Reads an object's bytes by URI. */
+export interface ObjectSource {
+  open(uri: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array | string>>;
+}
+
+export function s3ObjectSource(s3: S3Client): ObjectSource {
+  return {
+    async open(uri, signal) {
+      const { bucket, key } = s3Location(uri);
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      return object.Body as AsyncIterable<Uint8Array>;
+    },
+  };
+}
+
+export interface ProfilingProgress {
+  phase: 'baseline' | 'capture';
+  objects: number;
+  objectsRead: number;
+  bytes: number;
+  bytesRead: number;
+  rows: number;
+}
+
+export interface StreamOptions {
+  features: readonly ProfiledFeature[];
+  /** Objects read at once (default 8). */
+  concurrency?: number;
+  /**
+   * Threads that parse and fold (default 1: this one). Bytes are still read here and handed over, so
+   * any ObjectSource works; the result is the same whatever the number.
+   */
+  threads?: number;
+  limits?: ProfileLimits;
+  signal?: AbortSignal;
+  /** Called after each object and every 65,536 lines within one: a heartbeat, a progress bar. */
+  onProgress?: (progress: ProfilingProgress) => void;
+}
+
+export const DEFAULT_READ_CONCURRENCY = 8;
+const PROGRESS_EVERY_LINES = 65_536;
+
+/** Splits a byte stream into lines (without line endings), decoding UTF-8 across chunk boundaries. */
+export class LineSplitter {
+  private readonly decoder = new TextDecoder('utf-8');
+  private pending = '';
+  lines = 0;
+  bytes = 0;
+
+  constructor(private readonly visit: (line: string, number: number) => void) {}
+
+  push(chunk: Uint8Array | string): void {
+    this.bytes += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      this.emit(text.slice(start, end));
+      start = end + 1;
+    }
+    this.pending = text.slice(start);
+  }
+
+  end(): void {
+    this.pending += this.decoder.decode();
+    if (this.pending !== '') this.emit(this.pending);
+    this.pending = '';
+  }
+
+  private emit(line: string): void {
+    this.visit(line.endsWith('\r') ? line.slice(0, -1) : line, ++this.lines);
+  }
+}
+
+/**
+ * Calls `visit` with each line and its 1-based number. A callback rather than an async iterator: a
+ * million lines cost no million promises.
+ */
+export async function forEachLine(body: AsyncIterable<Uint8Array | string>, visit: (line: string, number: number) => void): Promise<{ bytes: number; lines: number }> {
+  const splitter = new LineSplitter(visit);
+  for await (const chunk of body) splitter.push(chunk);
+  splitter.end();
+  return { bytes: splitter.bytes, lines: splitter.lines };
+}
+
+interface Fold<P> {
+  addLine(text: string, source: string, line: number): void;
+  merge(other: P): void;
+  stats: { objects: number; bytes: number; rows: number };
+  toJSON(): CaptureWindowProfileJson | DatasetSplitProfileJson;
+}
+
+/** How a fold is made: the same description builds it here or on a fold thread. */
+interface FoldSpec {
+  phase: ProfilingProgress['phase'];
+  features: ProfiledFeature[];
+  limits?: ProfileLimits;
+  window: { from: number; to: number } | null;
+}
+
+type AnyFold = CaptureWindowProfile | DatasetSplitProfile;
+
+function makeFold(spec: FoldSpec, seed: number, restored?: CaptureWindowProfileJson | DatasetSplitProfileJson): AnyFold {
+  const options = { features: spec.features, limits: spec.limits, seed };
+  return spec.phase === 'capture'
+    ? new CaptureWindowProfile(options, spec.window, restored as CaptureWindowProfileJson | undefined)
+    : new DatasetSplitProfile(options, restored as DatasetSplitProfileJson | undefined);
+}
+
+/**
+ * Reads objects `concurrency` at a time, each into its own fold (seeded by its index), and merges the
+ * folds strictly in object order: the same objects always give the same profile, and at most
+ * `concurrency` folds exist at once. With `threads` > 1, object i is folded on thread i mod threads,
+ * which merges its objects in order; the threads' folds are merged in thread order at the end (so the
+ * sketches depend on the thread count, never on timing).
+ */
+async function foldObjects<P extends Fold<P>>(source: ObjectSource, objects: readonly ObjectRef[], options: StreamOptions, spec: FoldSpec): Promise<P> {
+  const create = (seed: number, restored?: CaptureWindowProfileJson | DatasetSplitProfileJson) => makeFold(spec, seed, restored) as unknown as P;
+  const total = create(0);
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_READ_CONCURRENCY));
+  const threadCount = Math.min(Math.max(1, Math.floor(options.threads ?? 1)), objects.length);
+  const threads = threadCount > 1 ? new FoldThreads(threadCount, spec) : null;
+  const controller = new AbortController();
+  const abort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', abort, { once: true });
+  const progress: ProfilingProgress = { phase: spec.phase, objects: objects.length, objectsRead: 0, bytes: objects.reduce((n, o) => n + o.size, 0), bytesRead: 0, rows: 0 };
+  const report = () => options.onProgress?.({ ...progress });
+
+  const readHere = async (object: ObjectRef, index: number): Promise<FoldedObject> => {
+    const fold = create(index + 1);
+    const body = await source.open(object.uri, controller.signal);
+    let sinceReport = 0;
+    const { bytes } = await forEachLine(body, (line, number) => {
+      fold.addLine(line, object.uri, number);
+      if (++sinceReport === PROGRESS_EVERY_LINES) {
+        sinceReport = 0;
+        report();
+      }
+    });
+    fold.stats.objects = 1;
+    fold.stats.bytes = bytes;
+    return { bytes, rows: fold.stats.rows, fold: fold as unknown as AnyFold };
+  };
+  const readOne = threads ? (object: ObjectRef, index: number) => threads.fold(index, source, object, controller.signal, report) : readHere;
+  const absorb = (folded: FoldedObject) => {
+    if (folded.fold) total.merge(folded.fold as unknown as P);
+    progress.objectsRead++;
+    progress.bytesRead += folded.bytes;
+    progress.rows += folded.rows;
+    report();
+  };
+
+  const inFlight: Promise<FoldedObject>[] = [];
+  try {
+    for (let i = 0; i < objects.length; i++) {
+      if (inFlight.length >= concurrency) absorb(await inFlight.shift()!);
+      options.signal?.throwIfAborted();
+      const reading = readOne(objects[i]!, i);
+      reading.catch(() => {}); // awaited in order below; this only keeps a later failure from going unhandled meanwhile
+      inFlight.push(reading);
+    }
+    while (inFlight.length > 0) absorb(await inFlight.shift()!);
+    if (threads) for (const folded of await threads.finish()) total.merge(create(0, folded));
+  } catch (err) {
+    controller.abort(err);
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    await threads?.close();
+  }
+  return total;
+}
+
+/** One object read: its fold when folded here (a thread keeps its own and hands them over at the end). */
+interface FoldedObject {
+  bytes: number;
+  rows: number;
+  fold?: AnyFold;
+}
+
+// --- Fold threads ------------------------------------------------------------------------------------
+// This module is also the threads' entry point: a thread started with FOLD_THREAD in its workerData
+// folds the objects the main thread streams to it, chunk by chunk, merges them in the order they were
+// started, and hands its fold over when asked.
+
+const FOLD_THREAD = 'sagemaker-retraining/drift-fold-thread';
+/** Chunks handed to a thread and not yet folded, per object: the thread's queue stays a few chunks long. */
+const CHUNKS_AHEAD = 4;
+
+type ToThread =
+  | { kind: 'start'; id: number; uri: string; seed: number }
+  | { kind: 'chunk'; id: number; chunk: Uint8Array }
+  | { kind: 'end'; id: number }
+  | { kind: 'finish' };
+type FromThread =
+  | { kind: 'ack'; id: number }
+  | { kind: 'folded'; id: number; bytes: number; rows: number }
+  | { kind: 'finished'; fold: CaptureWindowProfileJson | DatasetSplitProfileJson }
+  | { kind: 'failed'; message: string };
+
+interface ThreadJob {
+  outstanding: number;
+  acked?: () => void;
+  folded: (result: FoldedObject) => void;
+  fail: (err: Error) => void;
+}
+
+class FoldThreads {
+  private readonly workers: Worker[];
+  private readonly jobs = new Map<number, ThreadJob>();
+  private readonly finished: ((fold: CaptureWindowProfileJson | DatasetSplitProfileJson) => void)[] = [];
+  private failure: Error | null = null;
+  private closing = false;
+
+  constructor(count: number, spec: FoldSpec) {
+    // Under tsx (this file is TypeScript) a thread must register it before loading this module.
+    const register = __filename.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
+    this.workers = Array.from({ length: count }, (_, t) => {
+      const worker = new Worker(`${register}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { role: FOLD_THREAD, spec, seed: 1_000_003 + t } });
+      worker.on('message', (message: FromThread) => this.receive(t, message));
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => {
+        if (!this.closing) this.fail(new Error(`a drift fold thread exited early (code ${code})`));
+      });
+      return worker;
+    });
+  }
+
+  /** Streams object `index` to its thread; resolves once the thread has folded it. */
+  async fold(index: number, source: ObjectSource, object: ObjectRef, signal: AbortSignal, onChunks: () => void): Promise<FoldedObject> {
+    if (this.failure) throw this.failure;
+    const worker = this.workers[index % this.workers.length]!;
+    let job!: ThreadJob;
+    const folded = new Promise<FoldedObject>((resolve, reject) => {
+      job = { outstanding: 0, folded: resolve, fail: reject };
+    });
+    folded.catch(() => {});
+    this.jobs.set(index, job);
+    worker.postMessage({ kind: 'start', id: index, uri: object.uri, seed: index + 1 } satisfies ToThread);
+    try {
+      let chunks = 0;
+      for await (const chunk of await source.open(object.uri, signal)) {
+        // A copy: stream chunks can be views of a shared pool, which must not be transferred away.
+        const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
+        job.outstanding++;
+        worker.postMessage({ kind: 'chunk', id: index, chunk: bytes } satisfies ToThread, [bytes.buffer]);
+        if (++chunks % 64 === 0) onChunks();
+        if (job.outstanding >= CHUNKS_AHEAD) await Promise.race([new Promise<void>((resolve) => (job.acked = resolve)), folded]);
+      }
+      worker.postMessage({ kind: 'end', id: index } satisfies ToThread);
+      return await folded;
+    } catch (err) {
+      // The thread waits for this object before merging later ones: nothing more can be folded.
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    } finally {
+      this.jobs.delete(index);
+    }
+  }
+
+  /** Each thread's fold, in thread order. */
+  async finish(): Promise<(CaptureWindowProfileJson | DatasetSplitProfileJson)[]> {
+    return Promise.all(
+      this.workers.map((worker, t) => {
+        const fold = new Promise<CaptureWindowProfileJson | DatasetSplitProfileJson>((resolve) => (this.finished[t] = resolve));
+        worker.postMessage({ kind: 'finish' } satisfies ToThread);
+        return Promise.race([fold, new Promise<never>((_, reject) => this.onFailure(reject))]);
+      }),
+    );
+  }
+
+  private readonly failureListeners: ((err: Error) => void)[] = [];
+  private onFailure(listener: (err: Error) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failureListeners.push(listener);
+  }
+
+  private receive(thread: number, message: FromThread): void {
+    if (message.kind === 'failed') return this.fail(new Error(`drift fold thread: ${message.message}`));
+    if (message.kind === 'finished') return this.finished[thread]?.(message.fold);
+    const job = this.jobs.get(message.id);
+    if (!job) return;
+    if (message.kind === 'ack') {
+      job.outstanding--;
+      job.acked?.();
+      job.acked = undefined;
+    } else job.folded({ bytes: message.bytes, rows: message.rows });
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const job of this.jobs.values()) job.fail(err);
+    for (const listener of this.failureListeners.splice(0)) listener(err);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function runFoldThread(port: MessagePort, spec: FoldSpec, seed: number): void {
+  const total = makeFold(spec, seed);
+  const open = new Map<number, { fold: AnyFold; lines: LineSplitter; ended: boolean }>();
+  /** Objects in the order they were started: each is merged once it and every one before it have ended. */
+  const order: number[] = [];
+  port.on('message', (message: ToThread) => {
+    try {
+      if (message.kind === 'start') {
+        const fold = makeFold(spec, message.seed);
+        open.set(message.id, { fold, lines: new LineSplitter((line, number) => fold.addLine(line, message.uri, number)), ended: false });
+        order.push(message.id);
+      } else if (message.kind === 'chunk') {
+        open.get(message.id)!.lines.push(message.chunk);
+        port.postMessage({ kind: 'ack', id: message.id } satisfies FromThread);
+      } else if (message.kind === 'end') {
+        const object = open.get(message.id)!;
+        object.lines.end();
+        object.fold.stats.objects = 1;
+        object.fold.stats.bytes = object.lines.bytes;
+        object.ended = true;
+        port.postMessage({ kind: 'folded', id: message.id, bytes: object.lines.bytes, rows: object.fold.stats.rows } satisfies FromThread);
+        while (order.length > 0 && open.get(order[0]!)!.ended) {
+          (total as { merge(other: AnyFold): void }).merge(open.get(order[0]!)!.fold);
+          open.delete(order.shift()!);
+        }
+      } else port.postMessage({ kind: 'finished', fold: total.toJSON() } satisfies FromThread);
+    } catch (err) {
+      port.postMessage({ kind: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromThread);
+    }
+  });
+}
+
+if (!isMainThread) {
+  const data = workerData as { role?: string; spec: FoldSpec; seed: number } | null;
+  if (data?.role === FOLD_THREAD) runFoldThread(parentPort!, data.spec, data.seed);
+}
+
+export interface CaptureStreamOptions extends StreamOptions {
+  /** Records outside [from, to] (by eventMetadata.inferenceTime) are counted and skipped. */
+  window?: { from: Date; to: Date };
+}
+
+export function profileCaptureObjects(source: ObjectSource, objects: readonly ObjectRef[], options: CaptureStreamOptions): Promise<CaptureWindowProfile> {
+  const window = options.window ? { from: options.window.from.getTime(), to: options.window.to.getTime() } : null;
+  return foldObjects(source, objects, options, { phase: 'capture', features: [...options.features], limits: options.limits, window });
+}
+
+export function profileDatasetObjects(source: ObjectSource, objects: readonly ObjectRef[], options: StreamOptions): Promise<DatasetSplitProfile> {
+  return foldObjects(source, objects, options, { phase: 'baseline', features: [...options.features], limits: options.limits, window: null });
+}
+
+export interface CaptureWindow {
+  /** Data capture's destination, e.g. s3://bucket/data-capture (objects live under {endpoint}/{variant}/yyyy/mm/dd/hh/). */
+  captureS3Uri: string;
+  endpoint: string;
+  variant: string;
+  from: Date;
+  to: Date;
+}
+
+export async function listCaptureObjects(s3: S3Client, window: CaptureWindow & { concurrency?: number; signal?: AbortSignal }): Promise<ObjectRef[]> {
+  const prefixes = captureKeyHours(window.endpoint, window.variant, window.from, window.to);
+  const listed: ObjectRef[][] = new Array(prefixes.length);
+  let next = 0;
+  const lister = async () => {
+    for (let i = next++; i < prefixes.length; i = next++) {
+      listed[i] = (await listObjects(s3, s3Join(window.captureS3Uri, prefixes[i]!), { signal: window.signal })).map((o) => ({ uri: o.uri, size: o.size }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(prefixes.length, window.concurrency ?? DEFAULT_READ_CONCURRENCY) }, lister));
+  return listed.flat();
+}
+
+export async function profileCapturedTraffic(s3: S3Client, options: CaptureWindow & StreamOptions): Promise<CaptureWindowProfile> {
+  const objects = await listCaptureObjects(s3, options);
+  return profileCaptureObjects(s3ObjectSource(s3), objects, { ...options, window: { from: options.from, to: options.to } });
+}
+
+export async function profileDatasetSplit(s3: S3Client, options: { uri: string } & StreamOptions): Promise<DatasetSplitProfile> {
+  return profileDatasetObjects(s3ObjectSource(s3), [{ uri: options.uri, size: await objectSize(s3, options.uri) }], options);
+}
+
+/** What the drift processing job writes to its output (profiles.json), and the worker computes itself. */
+export interface DriftProfilesJson {
+  reference: DatasetSplitProfileJson;
+  current: CaptureWindowProfileJson;
+}
+
+/** What the processing job reads from its `spec` input (spec.json). */
+export interface DriftJobSpec {
+  features: ProfiledFeature[];
+  window: { from: string; to: string };
+  limits: ProfileLimits;
+  readConcurrency: number;
+  /** The manifest's prefix: a capture file at relative path p is named `${captureS3Uri}/${p}` in examples. */
+  captureS3Uri: string;
+  /** The baseline split's URI, to name it in examples. */
+  baselineUri: string;
+}
+
+// --- The activity -------------------------------------------------------------------------------------
 
 export interface DetectDriftInput {
   config: PipelineConfig;
@@ -18,9 +474,24 @@ export interface DetectDriftInput {
   windowEnd: string;
 }
 
-export async function detectDrift(s3: S3Client, input: DetectDriftInput): Promise<DriftSummary> {
+/** What the processing-job path needs beyond S3; without it every window is profiled in the worker. */
+export interface DriftJobDependencies {
+  sagemaker: SageMakerClient;
+  polling: JobPolling;
+}
+
+interface ProfiledSides {
+  reference: { profile: DatasetProfile; stats: DatasetSplitStats };
+  current: { profile: DatasetProfile; stats: CaptureWindowStats };
+}
+
+const PROCESSING = '/opt/ml/processing';
+const GIB = 1024 ** 3;
+
+export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: DriftJobDependencies): Promise<DriftSummary> {
   const { config, champion } = input;
   const context = Context.current();
+  const signal = context.cancellationSignal;
   const features = config.dataset.schema.features;
   if (!champion.datasetManifestUri) {
     throw ApplicationFailure.nonRetryable(`champion ${champion.modelPackageArn} records no DatasetManifestUri, so there is no baseline to compare with`, 'LineageMissing');
@@ -28,53 +499,62 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput): Promis
   if (!champion.captureS3Uri) {
     throw ApplicationFailure.nonRetryable(`endpoint ${config.endpoint.name} does not capture data (DataCaptureConfig is off), so drift cannot be measured`, 'LineageMissing');
   }
+  const captureS3Uri = champion.captureS3Uri;
+  const { workflowId, runId } = currentRun();
+  const runUri = s3Join(config.reportsS3Uri, config.model, workflowId, runId);
 
   // Baseline: the training split of the dataset version the champion was trained on.
   const manifest = await getJson<DatasetManifest>(s3, champion.datasetManifestUri);
-  const reference = columns(features.map((f) => f.name));
-  let unreadableReference = 0;
-  for await (const { line } of readLines(s3, manifest.splits.train.uri, { signal: context.cancellationSignal })) {
-    if (!line.trim()) continue;
-    const parsed = parseLabelledCsvLine(line, config.dataset.schema);
-    if (!parsed.ok) {
-      unreadableReference++;
-      continue;
-    }
-    features.forEach((f, i) => reference[f.name]!.push(parsed.row.features[i]!));
-  }
-
+  const baseline: ObjectRef = { uri: manifest.splits.train.uri, size: await objectSize(s3, manifest.splits.train.uri) };
   // Current: captured requests in the window, under {capture}/{endpoint}/{variant}/yyyy/mm/dd/hh/.
   const to = new Date(input.windowEnd);
   const from = new Date(to.getTime() - config.drift.windowHours * 3600_000);
-  const current = columns(features.map((f) => f.name));
-  let currentCount = 0;
-  let unreadableCaptures = 0;
-  const unreadableExamples: string[] = [];
-  for (const hourPrefix of captureKeyHours(config.endpoint.name, config.endpoint.variant, from, to)) {
-    for (const object of await listObjects(s3, s3Join(champion.captureS3Uri, hourPrefix), { signal: context.cancellationSignal })) {
-      context.heartbeat({ reading: object.uri, currentCount });
-      for await (const { line, number } of readLines(s3, object.uri, { signal: context.cancellationSignal })) {
-        if (!line.trim()) continue;
-        try {
-          const record = parseCaptureLine(line);
-          const at = new Date(record.inferenceTime);
-          if (at < from || at > to) continue;
-          for (const row of captureFeatureRows(record, features.length)) {
-            features.forEach((f, i) => current[f.name]!.push(row[i]!));
-            currentCount++;
-          }
-        } catch (err) {
-          unreadableCaptures++;
-          if (unreadableExamples.length < 5) unreadableExamples.push(`${object.uri}:${number}: ${(err as Error).message}`);
-        }
-      }
-    }
+  const window: CaptureWindow = { captureS3Uri, endpoint: config.endpoint.name, variant: config.endpoint.variant, from, to };
+  const captureObjects = await listCaptureObjects(s3, { ...window, concurrency: config.drift.readConcurrency, signal });
+  const limits: ProfileLimits = { ...DEFAULT_PROFILE_LIMITS, categories: config.drift.maxCategories };
+  const bytes = baseline.size + captureObjects.reduce((n, o) => n + o.size, 0);
+  const threshold = config.drift.processingJobAboveBytes;
+  const image = config.drift.processingJob.image;
+
+  let sides: ProfiledSides;
+  let processing: Record<string, unknown>;
+  if (bytes > threshold && image && jobs) {
+    const jobName = sageMakerName({ model: config.model, kind: 'drift', workflowId, runId });
+    const job = await profileInProcessingJob(s3, jobs, {
+      config,
+      image,
+      jobName,
+      jobUri: s3Join(runUri, 'drift-job'),
+      spec: { features, window: { from: from.toISOString(), to: to.toISOString() }, limits, readConcurrency: config.drift.readConcurrency, captureS3Uri, baselineUri: baseline.uri },
+      captureObjects,
+      baseline,
+      bytes,
+      tags: runTags({ model: config.model, workflowId, runId, datasetVersion: manifest.versionId }),
+    });
+    sides = job.sides;
+    processing = { mode: 'processing_job', bytes, thresholdBytes: threshold, jobName, reattached: job.reattached, outputUri: job.outputUri };
+  } else {
+    const heartbeat = throttled((progress: ProfilingProgress) => context.heartbeat(progress), 1000);
+    const options = { features, limits, concurrency: config.drift.readConcurrency, signal, onProgress: heartbeat };
+    const [reference, current] = await Promise.all([
+      profileDatasetObjects(s3ObjectSource(s3), [baseline], options),
+      profileCaptureObjects(s3ObjectSource(s3), captureObjects, { ...options, threads: config.drift.profilingThreads, window: { from, to } }),
+    ]);
+    sides = { reference, current };
+    processing = {
+      mode: 'worker',
+      bytes,
+      thresholdBytes: threshold,
+      readConcurrency: config.drift.readConcurrency,
+      threads: config.drift.profilingThreads,
+      ...(bytes > threshold ? { note: `above the processing-job threshold, but ${image ? 'no SageMaker client was given' : 'drift.processingJob.image is not set'}: profiled in the worker` } : {}),
+    };
   }
 
-  const report = compareDatasets({
+  const report = compareProfiles({
     features,
-    reference,
-    current,
+    reference: sides.reference.profile,
+    current: sides.current.profile,
     options: {
       pValueThreshold: config.drift.pValueThreshold,
       psiThreshold: config.drift.psiThreshold,
@@ -82,15 +562,19 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput): Promis
       minSamples: config.drift.minSamples,
     },
   });
-  const { workflowId, runId } = currentRun();
-  const reportUri = s3Join(config.reportsS3Uri, config.model, workflowId, runId, 'drift-report.json');
+  const reportUri = s3Join(runUri, 'drift-report.json');
+  const statisticsUri = s3Join(runUri, 'statistics.json');
+  await putJson(s3, statisticsUri, modelMonitorStatistics(sides.current.profile));
   await putJson(s3, reportUri, {
     model: config.model,
     endpoint: config.endpoint.name,
     variant: config.endpoint.variant,
     window: { from: from.toISOString(), to: to.toISOString() },
-    baseline: { datasetVersion: manifest.versionId, uri: manifest.splits.train.uri, unreadableRows: unreadableReference },
-    capture: { uri: champion.captureS3Uri, records: currentCount, unreadableRecords: unreadableCaptures, unreadableExamples },
+    baseline: { datasetVersion: manifest.versionId, uri: baseline.uri, ...sides.reference.stats },
+    capture: { uri: captureS3Uri, ...sides.current.stats },
+    processing,
+    profileLimits: limits,
+    statisticsUri,
     ...report,
   });
   return {
@@ -105,6 +589,126 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput): Promis
   };
 }
 
-function columns(names: string[]): Record<string, number[]> {
-  return Object.fromEntries(names.map((n) => [n, [] as number[]]));
+/**
+ * The same profiling as a SageMaker Processing job: capture objects through a manifest, the baseline
+ * split and a spec as inputs, profiles.json as output. The name derives from the run, so a retried
+ * activity (or a restarted worker) finds the job and waits on it instead of starting another.
+ */
+async function profileInProcessingJob(
+  s3: S3Client,
+  deps: DriftJobDependencies,
+  job: {
+    config: PipelineConfig;
+    image: string;
+    jobName: string;
+    jobUri: string;
+    spec: DriftJobSpec;
+    captureObjects: ObjectRef[];
+    baseline: ObjectRef;
+    bytes: number;
+    tags: { Key: string; Value: string }[];
+  },
+): Promise<{ sides: ProfiledSides; reattached: boolean; outputUri: string }> {
+  const { sagemaker } = deps;
+  const { config, jobName, jobUri, spec } = job;
+  const settings = config.drift.processingJob;
+  const manifestUri = s3Join(jobUri, 'capture.manifest');
+  const specUri = s3Join(jobUri, 'spec', 'spec.json');
+  const outputUri = s3Join(jobUri, 'output');
+  const capturePrefix = `${spec.captureS3Uri.replace(/\/+$/, '')}/`;
+
+  const inputs: ProcessingInput[] = [s3Input('spec', specUri, 'S3Prefix', `${PROCESSING}/input/spec`), s3Input('baseline', job.baseline.uri, 'S3Prefix', `${PROCESSING}/input/baseline`)];
+  // An empty window has nothing to download (SageMaker refuses an input with no objects).
+  if (job.captureObjects.length > 0) inputs.push(s3Input('capture', manifestUri, 'ManifestFile', `${PROCESSING}/input/capture`));
+  const request: CreateProcessingJobCommandInput = {
+    ProcessingJobName: jobName,
+    RoleArn: config.roleArn,
+    AppSpecification: {
+      ImageUri: job.image,
+      ContainerArguments: [
+        '--spec', `${PROCESSING}/input/spec`,
+        '--capture', `${PROCESSING}/input/capture`,
+        '--baseline', `${PROCESSING}/input/baseline`,
+        '--output', `${PROCESSING}/output/drift`,
+      ],
+    },
+    ProcessingInputs: inputs,
+    ProcessingOutputConfig: { Outputs: [{ OutputName: 'drift', S3Output: { S3Uri: outputUri, LocalPath: `${PROCESSING}/output/drift`, S3UploadMode: 'EndOfJob' } }] },
+    ProcessingResources: {
+      ClusterConfig: {
+        InstanceCount: 1,
+        InstanceType: settings.instanceType as never,
+        // File mode copies the inputs onto the volume first.
+        VolumeSizeInGB: Math.min(16_384, Math.max(settings.volumeSizeInGB, Math.ceil((job.bytes * 1.2) / GIB) + 1)),
+      },
+    },
+    StoppingCondition: { MaxRuntimeInSeconds: settings.maxRuntimeInSeconds },
+    Tags: job.tags,
+  };
+
+  const describe = () => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName }));
+  const reattached = await createOnce({
+    describe,
+    create: async () => {
+      // Written only when the job does not exist yet: a job already running keeps the inputs it was given.
+      await putJson(s3, manifestUri, [{ prefix: capturePrefix }, ...job.captureObjects.map((o) => relativeTo(capturePrefix, o.uri))]);
+      await putJson(s3, specUri, spec);
+      await sagemaker.send(new CreateProcessingJobCommand(request));
+    },
+  });
+  if (reattached) Context.current().log.info('drift processing job already exists: attaching to it instead of starting another', { jobName });
+
+  const ended = await waitForSageMaker({
+    describe,
+    isFinished: (j: DescribeProcessingJobCommandOutput) => j.ProcessingJobStatus === 'Completed' || j.ProcessingJobStatus === 'Failed' || j.ProcessingJobStatus === 'Stopped',
+    progress: (j) => ({ phase: 'processing_job', jobName, status: j.ProcessingJobStatus }),
+    stop: () => stopUnlessEnded(() => sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: jobName }))),
+    polling: deps.polling,
+  });
+  if (ended.ProcessingJobStatus !== 'Completed') {
+    const reason = [ended.FailureReason, ended.ExitMessage].filter(Boolean).join(' — ') || ended.ProcessingJobStatus;
+    const clientError = /^ClientError/.test(ended.ExitMessage ?? '') || /^ClientError/.test(ended.FailureReason ?? '');
+    throw ApplicationFailure.nonRetryable(`drift processing job ${jobName} ended ${ended.ProcessingJobStatus}: ${reason}`, clientError ? 'ClientError' : 'DriftJobFailed');
+  }
+  const output = await getJson<DriftProfilesJson>(s3, s3Join(outputUri, 'profiles.json'));
+  return {
+    reattached,
+    outputUri,
+    sides: {
+      reference: { profile: DatasetProfile.fromJSON(output.reference.profile, 'profiles.json reference'), stats: output.reference.stats },
+      current: { profile: DatasetProfile.fromJSON(output.current.profile, 'profiles.json current'), stats: output.current.stats },
+    },
+  };
+}
+
+function s3Input(name: string, uri: string, type: 'S3Prefix' | 'ManifestFile', localPath: string): ProcessingInput {
+  return { InputName: name, S3Input: { S3Uri: uri, LocalPath: localPath, S3DataType: type, S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' } };
+}
+
+function relativeTo(prefix: string, uri: string): string {
+  if (!uri.startsWith(prefix)) throw new Error(`capture object ${uri} is not under ${prefix}`);
+  return uri.slice(prefix.length);
+}
+
+function s3Location(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!match) throw new Error(`not an s3:// object URI: ${uri}`);
+  return { bucket: match[1]!, key: match[2]! };
+}
+
+async function objectSize(s3: S3Client, uri: string): Promise<number> {
+  const { bucket, key } = s3Location(uri);
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  return head.ContentLength ?? 0;
+}
+
+/** At most one call per `ms`; the latest value wins. Heartbeats need no more, and each one costs a conversion. */
+function throttled<T>(fn: (value: T) => void, ms: number): (value: T) => void {
+  let last = 0;
+  return (value) => {
+    const now = Date.now();
+    if (now - last < ms) return;
+    last = now;
+    fn(value);
+  };
 }

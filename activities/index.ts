@@ -35,7 +35,7 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
   spendCallBudget(sagemaker, new SageMakerCallBudget(deps.sageMakerCallsPerSecond ?? 10));
   return classifyingAwsErrors({
     resolveChampion: ({ config }: { config: PipelineConfig }) => resolveChampion(sagemaker, config),
-    detectDrift: (input: DetectDriftInput) => detectDrift(s3, input),
+    detectDrift: (input: DetectDriftInput) => detectDrift(s3, input, { sagemaker, polling: poll }),
     expandDataset: (input: ExpandDatasetInput) => expandDataset(s3, input),
     startTraining: (input: TrainCandidateInput) => startTraining(sagemaker, input),
     awaitTraining: (start: TrainingStart) => awaitTraining(sagemaker, poll, start),

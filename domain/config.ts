@@ -27,6 +27,12 @@ function attemptPolicy(defaults: { attempts: number; backoffSeconds: number; res
 }
 export type AttemptPolicy = z.output<ReturnType<typeof attemptPolicy>>;
 
+/**
+ * Profiling in the worker reads about 50 MB/s of captured traffic on one core (docs/drift.md), so 2 GiB
+ * is some 40 s of a worker core; past that a processing job, on its own machine, is worth its minutes of start-up.
+ */
+export const DRIFT_PROCESSING_JOB_ABOVE_BYTES = 2 * 1024 ** 3;
+
 export const FeatureSchema = z.object({
   name: z.string().min(1),
   type: z.enum(['numerical', 'categorical']),
@@ -84,6 +90,27 @@ export const PipelineConfigSchema = z
         psiThreshold: z.number().positive().default(0.25),
         /** The dataset drifts when at least this share of features drift. */
         driftShare: z.number().gt(0).max(1).default(0.5),
+        /** Capture objects read at once (and hourly prefixes listed at once). */
+        readConcurrency: z.number().int().min(1).max(64).default(8),
+        /** Threads that parse and fold captured traffic in the worker (1: the activity's own thread). */
+        profilingThreads: z.number().int().min(1).max(64).default(1),
+        /** Categories counted per categorical feature; values of rarer ones past the cap are pooled and reported. */
+        maxCategories: z.number().int().min(1).max(100_000).default(1000),
+        /**
+         * Bytes to read (the window's capture objects plus the baseline split) above which the profiling
+         * runs as a SageMaker Processing job instead of in the worker. Needs `processingJob.image`.
+         */
+        processingJobAboveBytes: z.number().int().min(0).default(DRIFT_PROCESSING_JOB_ABOVE_BYTES),
+        processingJob: z
+          .object({
+            /** The drift image (local: .../sagemaker-retraining-drift). Unset: every window is profiled in the worker. */
+            image: z.string().min(1).optional(),
+            instanceType: z.string().default('ml.m5.xlarge'),
+            /** At least this; raised to fit the inputs, which File mode copies onto the volume. */
+            volumeSizeInGB: z.number().int().min(1).max(16_384).default(30),
+            maxRuntimeInSeconds: z.number().int().min(60).max(432_000).default(3600),
+          })
+          .prefault({}),
       })
       .prefault({}),
     dataset: z.object({

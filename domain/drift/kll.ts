@@ -25,7 +25,8 @@ export class KllSketch {
   private levels: number[][] = [[]];
   private retained = 0;
   private total = 0;
-  /** Sum of the levels' capacities; depends only on how many levels there are, so it is cached. */
+  /** Each level's capacity and their sum; they depend only on how many levels there are, so they are cached. */
+  private capacities: number[] = [];
   private capacityTotal = 0;
   private readonly random: () => number;
 
@@ -140,17 +141,17 @@ export class KllSketch {
     return Math.max(2, Math.ceil(this.k * this.c ** depth));
   }
 
+  /** Recomputes the cached capacities and returns their sum. */
   private capacity(): number {
-    let sum = 0;
-    for (let h = 0; h < this.levels.length; h++) sum += this.levelCapacity(h);
-    return sum;
+    this.capacities = this.levels.map((_, h) => this.levelCapacity(h));
+    return this.capacities.reduce((a, b) => a + b, 0);
   }
 
   /** Compacts the lowest full level into the one above it. */
   private compress(): void {
     for (let h = 0; h < this.levels.length; h++) {
       const level = this.levels[h]!;
-      if (level.length < this.levelCapacity(h)) continue;
+      if (level.length < this.capacities[h]!) continue;
       if (h + 1 === this.levels.length) {
         this.levels.push([]);
         this.capacityTotal = this.capacity();

@@ -67,8 +67,13 @@ export class CaptureWindowProfile {
   constructor(
     options: FoldOptions,
     private readonly window: { from: number; to: number } | null,
+    /** A fold made elsewhere (another thread, a processing job), as its toJSON gave it. */
+    restored?: CaptureWindowProfileJson,
   ) {
-    this.profile = new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x636170));
+    this.profile = restored
+      ? DatasetProfile.fromJSON(restored.profile, 'capture window profile')
+      : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x636170));
+    if (restored) this.stats = { ...restored.stats, malformedExamples: [...restored.stats.malformedExamples] };
     this.ordered = options.features.map((f) => this.profile.feature(f.name)!);
   }
 
@@ -122,8 +127,11 @@ export class DatasetSplitProfile {
   readonly stats: DatasetSplitStats = { objects: 0, bytes: 0, rows: 0, unreadableRows: 0, unreadableExamples: [] };
   private readonly ordered: FeatureProfile[];
 
-  constructor(options: FoldOptions) {
-    this.profile = new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x626173));
+  constructor(options: FoldOptions, restored?: DatasetSplitProfileJson) {
+    this.profile = restored
+      ? DatasetProfile.fromJSON(restored.profile, 'dataset split profile')
+      : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x626173));
+    if (restored) this.stats = { ...restored.stats, unreadableExamples: [...restored.stats.unreadableExamples] };
     this.ordered = options.features.map((f) => this.profile.feature(f.name)!);
   }
 

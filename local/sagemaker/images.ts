@@ -17,6 +17,7 @@ export const BUILT_IN_IMAGES: Readonly<Record<string, AlgorithmImage>> = {
   'sagemaker-retraining-evaluation': {
     process: 'local/algorithms/evaluation/evaluate.ts',
   },
+  'sagemaker-retraining-drift': { process: 'local/algorithms/drift/profile.ts' },
 };
 
 export interface ImageReference {
