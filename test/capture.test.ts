@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CaptureFormatError, captureFeatureRows, captureKeyHours, parseCaptureLine, type CaptureRecord } from '../domain/capture';
+import { CaptureFormatError, captureFeatureRows, captureFieldRows, captureKeyHours, categoricalValue, numericalValue, parseCaptureLine, type CaptureRecord } from '../domain/capture';
 
 type Payload = { observedContentType: string; mode: string; data: string; encoding: string };
 
@@ -123,6 +123,27 @@ describe('captureFeatureRows', () => {
     formatError(() => captureFeatureRows(recordWith({ ...csv('{"rows":[]}'), observedContentType: 'application/json', encoding: 'JSON' }), 3), 'input', /must be \{"instances"/);
     formatError(() => captureFeatureRows(recordWith(base64(Buffer.from([0xff, 0xfe]), 'application/x-recordio-protobuf')), 3), 'captureData.endpointInput.data', /binary/);
     formatError(() => captureFeatureRows(parseCaptureLine(captureLine(undefined, csv('0.5'))), 3), 'captureData.endpointInput', /missing in event/);
+  });
+});
+
+describe('captureFieldRows and feature values, for profiling', () => {
+  const recordWith = (input: Payload): CaptureRecord => parseCaptureLine(captureLine(input));
+
+  it('keeps fields uninterpreted, with their row numbers, and refuses a request if any row is the wrong width', () => {
+    assert.deepEqual(captureFieldRows(recordWith(csv('1,north, 2\n\n3,"south",\r\n')), 3), { format: 'csv', rows: [['1', 'north', ' 2'], ['3', '"south"', '']], positions: [1, 3] });
+    const json: Payload = { observedContentType: 'application/json', mode: 'INPUT', data: '{"instances":[{"features":[1,"north",null]}]}', encoding: 'JSON' };
+    assert.deepEqual(captureFieldRows(recordWith(json), 3), { format: 'json', rows: [[1, 'north', null]], positions: [1] });
+    formatError(() => captureFieldRows(recordWith(csv('1,2,3\n4,5')), 3), 'input row 2', /has 2 values/);
+  });
+
+  it('reads a numerical value, or NaN (missing) when it is empty, null or not a number', () => {
+    assert.deepEqual(['2.5', ' -3 ', '"6"', ' "1e3" ', '0', 7, 'Infinity'].map(numericalValue), [2.5, -3, 6, 1000, 0, 7, Infinity]);
+    for (const missing of ['', '  ', '""', 'n/a', null, undefined, true]) assert.ok(Number.isNaN(numericalValue(missing)), String(missing));
+  });
+
+  it('reads a categorical value: numbers as their shortest decimal, text trimmed and unquoted, "" when missing', () => {
+    assert.deepEqual([' north ', '"south"', '1.0', ' 2', 3, 0.5, true, 'N/A'].map(categoricalValue), ['north', 'south', '1', '2', '3', '0.5', 'true', 'N/A']);
+    for (const missing of ['', ' ', '""', null, undefined, NaN]) assert.equal(categoricalValue(missing), '', String(missing));
   });
 });
 
