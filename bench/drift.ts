@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DriftSummary } from '../activities/types';
@@ -343,8 +344,17 @@ async function measure(label: string, command: string, args: string[], env: Reco
 // ---------------------------------------------------------------------------------------------------
 // The suite.
 
-type Side = 'ours' | 'readCeiling' | 'numpyScipy' | 'evidently';
-const SIDE_LABEL: Record<Side, string> = { ours: 'ours', readCeiling: 'S3 read ceiling', numpyScipy: 'numpy-scipy', evidently: 'evidently' };
+/** Fold threads for the `oursThreads` side: one per core. */
+const THREADS = availableParallelism();
+
+type Side = 'ours' | 'oursThreads' | 'readCeiling' | 'numpyScipy' | 'evidently';
+const SIDE_LABEL: Record<Side, string> = {
+  ours: 'ours',
+  oursThreads: `ours, ${THREADS} fold threads`,
+  readCeiling: 'S3 read ceiling',
+  numpyScipy: 'numpy-scipy',
+  evidently: 'evidently',
+};
 
 interface SideFigures {
   recordsPerSecond: number | null;
@@ -364,7 +374,7 @@ export async function driftSuite(): Promise<Figure[]> {
   const scales = envList('BENCH_DRIFT_SCALES', '1M,10M').map((s) => s.toUpperCase()) as Scale[];
   for (const s of scales) if (!(s in SCALES)) throw new Error(`BENCH_DRIFT_SCALES: unknown scale ${s} (known: ${Object.keys(SCALES).join(', ')})`);
   const repeats: Record<Scale, number> = { '1M': Number(process.env.BENCH_DRIFT_REPEATS_1M ?? 3), '10M': Number(process.env.BENCH_DRIFT_REPEATS_10M ?? 1) };
-  const sides = (['ours', ...envList('BENCH_DRIFT_PEERS', 'readCeiling,numpyScipy,evidently')] as Side[]).filter((s, i, all) => all.indexOf(s) === i);
+  const sides = (['ours', ...envList('BENCH_DRIFT_PEERS', 'oursThreads,readCeiling,numpyScipy,evidently')] as Side[]).filter((s, i, all) => all.indexOf(s) === i);
   for (const s of sides) if (!(s in SIDE_LABEL)) throw new Error(`BENCH_DRIFT_PEERS: unknown side ${s} (known: ${Object.keys(SIDE_LABEL).join(', ')})`);
   const timeoutMs = Number(process.env.BENCH_DRIFT_TIMEOUT_MINUTES ?? 20) * 60_000;
   const suiteStarted = Date.now();
@@ -386,6 +396,7 @@ export async function driftSuite(): Promise<Figure[]> {
       await warmPageCache(scale);
       const commands: Record<Side, [string, string[], Record<string, string>]> = {
         ours: [process.execPath, ['--import', 'tsx', __filename, 'ours', scale], s3Env],
+        oursThreads: [process.execPath, ['--import', 'tsx', __filename, 'ours', scale], { ...s3Env, BENCH_DRIFT_THREADS: String(THREADS) }],
         readCeiling: [process.execPath, ['--import', 'tsx', __filename, 'read', scale], s3Env],
         numpyScipy: [python, [path.join(ROOT, 'bench', 'peers', 'numpy_scipy.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1' }],
         evidently: [python, [path.join(ROOT, 'bench', 'peers', 'evidently_preset.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1', DO_NOT_TRACK: '1', EVIDENTLY_DISABLE_TELEMETRY: '1' }],
@@ -489,6 +500,19 @@ function figuresFrom(scales: Scale[], sides: Side[], results: Record<Scale, Reco
     }
     figures.push({ name: `peakRssMiB${scale}`, value: round(ours.peakRssMiB), unit: 'MiB', target: null, peer: round(np?.peakRssMiB ?? null), ...noteOf(np ? 'peer: numpy-scipy' : undefined, why(scale, 'ours'), np && why(scale, 'numpyScipy')) });
     if (ev) figures.push({ name: `evidentlyPeakRssMiB${scale}`, value: round(ev.peakRssMiB), unit: 'MiB', target: null, peer: null, ...noteOf(why(scale, 'evidently')) });
+    const threaded = r.oursThreads;
+    if (threaded) {
+      figures.push({
+        name: `recordsPerSecondThreads${scale}`,
+        value: round(threaded.recordsPerSecond),
+        unit: 'records/s',
+        target: null,
+        peer: round(np?.recordsPerSecond ?? null),
+        ...noteOf(`ours with drift.profilingThreads = ${THREADS} (the default is 1)${np ? '; peer: numpy-scipy' : ''}; ${runsNote}`, why(scale, 'oursThreads')),
+      });
+      if (np) figures.push({ name: `speedupThreadsVsNumpyScipy${scale}`, value: ratio(threaded.recordsPerSecond, np.recordsPerSecond), unit: 'x', target: null, peer: null, ...noteOf(why(scale, 'oursThreads'), why(scale, 'numpyScipy')) });
+      figures.push({ name: `peakRssMiBThreads${scale}`, value: round(threaded.peakRssMiB), unit: 'MiB', target: null, peer: null, ...noteOf(why(scale, 'oursThreads')) });
+    }
     const ceiling = r.readCeiling;
     if (ceiling) {
       figures.push({
@@ -542,8 +566,8 @@ function median(values: number[]): number | null {
 
 // ---------------------------------------------------------------------------------------------------
 // Our side, as the measured child: `node --import tsx bench/drift.ts ours <scale>`. BENCH_DRIFT_OURS picks
-// the entry point: `streaming` (the default) or `in-memory` (the detectDrift activity as it was first
-// written, which holds every value: kept to compare against).
+// the entry point: `streaming` (the default: profileCapturedTraffic + profileDatasetSplit + compareProfiles,
+// as a caller outside Temporal uses them) or `activity` (the whole detectDrift activity, run outside a worker).
 
 /** Objects the read ceiling fetches at once. */
 const READ_CONCURRENCY = 4;
@@ -553,7 +577,8 @@ async function oursChild(scale: Scale): Promise<void> {
   const window = windowOf(scale);
   const started = performance.now();
   const mode = process.env.BENCH_DRIFT_OURS ?? 'streaming';
-  const result = mode === 'in-memory' ? await inMemoryDrift(s3, scale, window) : await streamingDrift(s3, scale, window);
+  if (mode !== 'streaming' && mode !== 'activity') throw new Error(`BENCH_DRIFT_OURS must be streaming or activity, got ${mode}`);
+  const result = mode === 'activity' ? await activityDrift(s3, scale, window) : await streamingDrift(s3, scale, window);
   printResult({ ...result, phases: { ...result.phases, totalSeconds: (performance.now() - started) / 1000 } });
 }
 
@@ -589,26 +614,53 @@ async function readCeilingChild(scale: Scale): Promise<void> {
   printResult({ records, verdict: '', drifted: [], methods: {}, phases: { listSeconds: (listed - started) / 1000, readSeconds: (performance.now() - listed) / 1000 } });
 }
 
-/** The streaming entry point of activities/drift.ts: not exported yet, so this side fails with the reason. */
-async function streamingDrift(_s3: S3Client, _scale: Scale, _window: { from: string; to: string; hours: number }): Promise<Omit<SideResult, 'vmHwmKiB'>> {
-  const drift = (await import('../activities/drift')) as Record<string, unknown>;
-  if (typeof drift.profileCapturedTraffic !== 'function') {
-    throw new Error('activities/drift.ts exports no profileCapturedTraffic yet; run with BENCH_DRIFT_OURS=in-memory for the in-memory activity');
-  }
-  throw new Error('streaming entry point found but not wired into the bench yet');
+/** Ours as a caller outside Temporal uses it: both sides profiled from S3 at once, then compared. */
+async function streamingDrift(s3: S3Client, scale: Scale, window: { from: string; to: string }): Promise<Omit<SideResult, 'vmHwmKiB'>> {
+  const { profileCapturedTraffic, profileDatasetSplit } = await import('../activities/drift');
+  const { compareProfiles } = await import('../domain/drift');
+  const { drift } = await benchConfig(scale);
+  const features = DRIFT_BENCH_FEATURES;
+  const threads = Number(process.env.BENCH_DRIFT_THREADS ?? drift.profilingThreads);
+  const started = performance.now();
+  const [reference, current] = await Promise.all([
+    profileDatasetSplit(s3, { uri: `s3://${BUCKET}/${REFERENCE_KEY}`, features, concurrency: drift.readConcurrency }),
+    profileCapturedTraffic(s3, {
+      captureS3Uri: `s3://${BUCKET}/${CAPTURE_PREFIX}`,
+      endpoint: endpointFor(scale),
+      variant: VARIANT,
+      from: new Date(window.from),
+      to: new Date(window.to),
+      features,
+      concurrency: drift.readConcurrency,
+      threads,
+    }),
+  ]);
+  const profiled = performance.now();
+  const report = compareProfiles({
+    features,
+    reference: reference.profile,
+    current: current.profile,
+    options: { pValueThreshold: drift.pValueThreshold, psiThreshold: drift.psiThreshold, driftShare: drift.driftShare, minSamples: drift.minSamples },
+  });
+  if (current.stats.malformedRecords > 0) throw new Error(`${current.stats.malformedRecords} malformed records, e.g. ${current.stats.malformedExamples[0]}`);
+  return {
+    records: current.stats.rows,
+    verdict: report.verdict,
+    drifted: report.driftedFeatures,
+    methods: Object.fromEntries(report.features.map((f) => [f.name, f.method])),
+    phases: { profileSeconds: (profiled - started) / 1000, compareSeconds: (performance.now() - profiled) / 1000 },
+  };
 }
 
-/** Today's detectDrift activity, which holds every value in memory, run outside a worker. */
-async function inMemoryDrift(s3: S3Client, scale: Scale, window: { to: string; hours: number }): Promise<Omit<SideResult, 'vmHwmKiB'>> {
-  const { MockActivityEnvironment } = await import('@temporalio/testing');
-  const { detectDrift } = await import('../activities/drift');
+/** The pipeline's config for this bench's endpoint, with the product's defaults for everything drift. */
+async function benchConfig(scale: Scale) {
   const { parsePipelineConfig } = await import('../domain/config');
-  const config = parsePipelineConfig({
+  return parsePipelineConfig({
     model: 'drift-bench',
     roleArn: 'arn:aws:iam::000000000000:role/SageMakerRetraining',
     predictorType: 'binary_classifier',
     endpoint: { name: endpointFor(scale), variant: VARIANT, captureS3Uri: `s3://${BUCKET}/${CAPTURE_PREFIX}` },
-    drift: { windowHours: window.hours },
+    drift: { windowHours: windowOf(scale).hours },
     dataset: {
       rootS3Uri: `s3://${BUCKET}/datasets`,
       newDataS3Uri: `s3://${BUCKET}/labels`,
@@ -618,6 +670,13 @@ async function inMemoryDrift(s3: S3Client, scale: Scale, window: { to: string; h
     evaluation: { image: 'bench', outputS3Uri: `s3://${BUCKET}/evaluation`, metric: 'accuracy' },
     reportsS3Uri: `s3://${BUCKET}/reports`,
   });
+}
+
+/** The whole detectDrift activity (it also reads the manifest and writes the report), outside a worker. */
+async function activityDrift(s3: S3Client, scale: Scale, window: { to: string }): Promise<Omit<SideResult, 'vmHwmKiB'>> {
+  const { MockActivityEnvironment } = await import('@temporalio/testing');
+  const { detectDrift } = await import('../activities/drift');
+  const config = await benchConfig(scale);
   const summary: DriftSummary = await new MockActivityEnvironment().run(detectDrift, s3, {
     config,
     champion: {
