@@ -49,6 +49,10 @@ export async function waitForSageMaker<T>(opts: WaitOptions<T>): Promise<T> {
       }
     } catch (err) {
       if (!(err instanceof CancelledFailure) || !opts.stop) throw err;
+      // Only the run asking (a cancelled workflow, or a confirmed end) stops the job. A worker shutting
+      // down (a deploy, SIGTERM), a heartbeat timeout or a reset leave it running for the next attempt
+      // to re-attach to: stopping there would throw away hours of training.
+      if (!context.cancellationDetails?.cancelRequested) throw err;
       // The job may have ended meanwhile (the workflow may cancel this wait because an event said so).
       if (opts.isFinished(await opts.describe())) throw err;
       context.log.info('run cancelled: stopping the SageMaker job it started');

@@ -30,15 +30,23 @@ const crashes: string[] = [];
 
 /** When set, the next call it matches kills the worker, and a new worker starts a moment later. */
 let crashWhen: ((call: ObservedCall) => boolean) | undefined;
+/** SIGKILL is a crash; SIGTERM is a graceful shutdown, as in a deploy. */
+let crashSignal: NodeJS.Signals = 'SIGKILL';
+
+/** Further watchers of every call (counting, say), besides the crash trigger. */
+const observers: ((call: ObservedCall) => unknown)[] = [];
 
 async function observe(call: ObservedCall): Promise<void> {
+  for (const watch of observers) watch(call);
   if (!crashWhen || !crashWhen(call) || !worker) return;
   crashWhen = undefined;
   crashes.push(call.operation);
   const dead = worker;
-  dead.kill('SIGKILL');
-  await once(dead, 'exit');
-  setTimeout(() => (worker = startWorker()), 300);
+  const exited = once(dead, 'exit').then(() => setTimeout(() => (worker = startWorker()), 300));
+  dead.kill(crashSignal);
+  // A crash is over before the caller hears back. A graceful shutdown waits for its activities, and
+  // one of them waits for this very call, so the call must be answered first.
+  if (crashSignal === 'SIGKILL') await exited;
 }
 
 function startWorker(): ChildProcess {
@@ -111,13 +119,34 @@ test('killed while waiting on the job: the restarted worker waits for the same j
   assert.deepEqual(await trainingJobsNamed(job.jobName.replace(/-a1$/, '')), [job.jobName], 'exactly one job for the attempt');
 });
 
+test('a worker shut down gracefully while waiting (a deploy) leaves the job running; the next worker waits for it', async () => {
+  const existing = new Set(await trainingJobsNamed());
+  const stops: string[] = [];
+  crashSignal = 'SIGTERM';
+  crashWhen = (call) =>
+    call.operation === 'DescribeTrainingJob' && !call.error && !existing.has((call.input as { TrainingJobName: string }).TrainingJobName);
+  const watchStops = (call: ObservedCall) => call.operation === 'StopTrainingJob' && stops.push(String((call.input as { TrainingJobName: string }).TrainingJobName));
+  observers.push(watchStops);
+  try {
+    const outcome = await run({ config: config(3000), force: true });
+    const job = outcome.training[0]!;
+    assert.equal(outcome.training.length, 1, 'one attempt');
+    assert.equal(job.status, 'Completed', 'the shutdown did not stop the job');
+    assert.deepEqual(stops, [], 'no StopTrainingJob on a worker shutdown');
+    assert.deepEqual(await trainingJobsNamed(job.jobName.replace(/-a1$/, '')), [job.jobName]);
+  } finally {
+    crashSignal = 'SIGKILL';
+    observers.splice(observers.indexOf(watchStops), 1);
+  }
+});
+
 test('killed right after CreateModelPackage took effect: the retry returns the same package', async () => {
   const packages = async () =>
     (await sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: 'churn-propensity', MaxResults: 100 }))).ModelPackageSummaryList ?? [];
   const before = (await packages()).length;
   crashWhen = (call) => call.operation === 'CreateModelPackage' && !call.error;
   const outcome = await run({ config: config(), force: true });
-  assert.deepEqual(crashes.slice(2), ['CreateModelPackage']);
+  assert.deepEqual(crashes.slice(3), ['CreateModelPackage']);
   const after = await packages();
   assert.equal(after.length, before + 1, 'one package for the run, not two');
   assert.ok(after.some((p) => p.ModelPackageArn === outcome.modelPackageArn));
