@@ -8,11 +8,12 @@
 //
 //   listCaptureObjects(s3, { captureS3Uri, endpoint, variant, from, to, concurrency?, signal? }): Promise<ObjectRef[]>
 //       every capture object under the window's {endpoint}/{variant}/yyyy/mm/dd/hh/ prefixes, in key order
-//   profileCapturedTraffic(s3, { captureS3Uri, endpoint, variant, from, to, features, concurrency?, limits?, signal?, onProgress? })
+//   profileCapturedTraffic(s3, { captureS3Uri, endpoint, variant, from, to, features, concurrency?, threads?, limits?, signal?, onProgress? })
 //       : Promise<CaptureWindowProfile>   lists the window, then profileCaptureObjects over it
-//   profileCaptureObjects(source, objects, { features, window?, concurrency?, limits?, signal?, onProgress? })
+//   profileCaptureObjects(source, objects, { features, window?, concurrency?, threads?, limits?, signal?, onProgress? })
 //       : Promise<CaptureWindowProfile>   reads `concurrency` objects at once, folds each into its own
-//         profile and merges them in object order, so the result does not depend on timing
+//         profile and merges them in object order, so the result does not depend on timing; `threads`
+//         moves parsing and folding to that many worker threads
 //   profileDatasetSplit(s3, { uri, features, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
 //   profileDatasetObjects(source, objects, { features, concurrency?, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
 //   s3ObjectSource(s3): ObjectSource        an ObjectSource reads objects by URI (S3 here; files in the job)
@@ -22,7 +23,8 @@
 //
 // Memory: at most `concurrency` objects are in flight, each folded into a profile of bounded size (per
 // numerical feature ≤ 10,000 exact values, ≤ 100 distinct counts and a KLL sketch of ≤ ~5,700 items; per
-// categorical feature ≤ `limits.categories` counts), whatever the number of records.
+// categorical feature ≤ `limits.categories` counts), plus one running profile (per thread), whatever the
+// number of records.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { HeadObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
