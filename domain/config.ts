@@ -1,6 +1,7 @@
 // The pipeline config: one zod schema, validated at the edge (CLI, worker start, workflow input).
 // Types flow from here; nothing else re-declares them.
 import { z } from 'zod';
+import { LabelledDataInputSchema, checkInputAgainstSchema } from './labelled-data/options';
 
 /** SageMaker's pattern for job, model, endpoint and package-group names. */
 export const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -49,6 +50,8 @@ export const DatasetSchemaSchema = z
       name: z.string().min(1),
       /** Class labels are 0..classes-1; regression labels are any finite number. */
       classes: z.number().int().min(2).optional(),
+      /** Names of classes 0..classes-1, for inputs that give labels by name (Ground Truth's class-name). */
+      classNames: z.array(z.string().min(1)).optional(),
     }),
     features: z.array(FeatureSchema).min(1, 'needs at least one feature'),
   })
@@ -58,6 +61,11 @@ export const DatasetSchemaSchema = z
       if (seen.has(f.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate feature name "${f.name}"` });
       seen.add(f.name);
     });
+    const names = s.label.classNames;
+    if (names && names.length !== s.label.classes) {
+      ctx.addIssue({ code: 'custom', path: ['label', 'classNames'], message: `lists ${names.length} names; label.classes must be set to the same number` });
+    }
+    if (names && new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['label', 'classNames'], message: 'class names must be unique' });
   });
 export type DatasetSchema = z.infer<typeof DatasetSchemaSchema>;
 
@@ -116,12 +124,14 @@ export const PipelineConfigSchema = z
     dataset: z.object({
       /** Where dataset versions live: {root}/{model}/{versionId}/... */
       rootS3Uri: s3Uri,
-      /** Newly labelled data to merge (every object under the prefix): headerless CSV, label first. */
+      /** Newly labelled data to merge (every object under the prefix), written as `input` says. */
       newDataS3Uri: s3Uri,
       schema: DatasetSchemaSchema,
       /** Shares of new rows routed, by a stable hash of the row, to validation and the fixed holdout. */
       validationShare: z.number().min(0).lt(1).default(0.1),
       holdoutShare: z.number().gt(0).lt(1).default(0.2),
+      /** The new data's format, where its fields are, and label-quality filters (domain/labelled-data). */
+      input: LabelledDataInputSchema,
     }),
     training: z.object({
       image: z.string().min(1),
@@ -216,6 +226,7 @@ export const PipelineConfigSchema = z
     if (c.training.managedSpot && c.training.managedSpot.maxWaitTimeInSeconds < c.training.maxRuntimeInSeconds) {
       ctx.addIssue({ code: 'custom', path: ['training', 'managedSpot', 'maxWaitTimeInSeconds'], message: `must be at least training.maxRuntimeInSeconds (${c.training.maxRuntimeInSeconds}), as SageMaker requires` });
     }
+    checkInputAgainstSchema(c.dataset, ctx);
     if (c.dataset.validationShare + c.dataset.holdoutShare >= 1) {
       ctx.addIssue({ code: 'custom', path: ['dataset', 'holdoutShare'], message: 'validationShare + holdoutShare must leave rows for training (sum < 1)' });
     }
