@@ -1,97 +1,1202 @@
-// Dataset stage I/O: merge newly labelled objects into a new, content-addressed dataset version.
-// The manifest is written last, so its presence means the version is complete; a retry that finds
-// it writes nothing.
-import { Context } from '@temporalio/activity';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { PipelineConfig } from '../domain/config';
-import { DatasetMerge, datasetVersionId, parseLabelledCsvLine, toCsvLine, type DatasetManifest, type Split } from '../domain/dataset-version';
-import { getJson, listObjects, objectExists, putJson, putText, readLines, s3Join } from './s3-objects';
+// Dataset stage I/O: merge newly labelled objects into a new, immutable, content-addressed dataset version.
+//
+// Entry points:
+//   expandDataset(s3, input, jobs?)        the Temporal activity (heartbeats; past
+//                                          dataset.processingJobAboveBytes runs the merge as a processing job)
+//   mergeDatasetVersion(s3, options)       the same merge in this process, callable anywhere (no Temporal
+//                                          Context needed): benchmarks and tools. Pass `heartbeat` for progress.
+//   mergeVersionObjects(io, plan, opts)    the streaming core over any object source and sink (S3 here,
+//                                          local files in the processing container, local/algorithms/dataset)
+//
+// The merge streams: parent rows and new lines go through a de-duplication index that holds at most
+// dataset.merge.memoryBytes / 4 of serialized rows; past that it spills to disk partitions by ranges of
+// the row's placement hash (disk hash partitioning), and each partition is resolved alone. Outputs are
+// written as streamed multipart uploads, in hash order, so their bytes do not depend on the memory bound.
+// The manifest is written last: its presence means the version is complete, and a run that finds it
+// writes nothing. See docs/datasets.md.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  CreateProcessingJobCommand,
+  DescribeProcessingJobCommand,
+  StopProcessingJobCommand,
+  type CreateProcessingJobCommandInput,
+  type DescribeProcessingJobCommandOutput,
+  type ProcessingInput,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import type { DatasetChannelSettings, DatasetSchema, PipelineConfig } from '../domain/config';
+import { countQuarantined, conservation, emptyCounts, type MergeCounts } from '../domain/dataset-merge/accounting';
+import { channelSettingsIdentity, channelSourceFor, type ChannelSource } from '../domain/dataset-merge/channels';
+import { contentKey, featuresText, partitionOf, placementHash } from '../domain/dataset-merge/keys';
+import {
+  isCurrentManifest,
+  MANIFEST_FORMAT,
+  type DatasetVersionManifest,
+  type LegacyManifest,
+  type RowRecord,
+  type SourceObject,
+  type SplitObjects,
+  type VersionObject,
+} from '../domain/dataset-merge/manifest';
+import { resolveKey, type Observation } from '../domain/dataset-merge/resolve';
+import { oldestKept, RowCapCutoff, trainCopies, type RetentionPolicy } from '../domain/dataset-merge/retention';
+import { datasetVersionId, parseLabelledCsvLine, quarantineCode, SPLITS, type ConflictPolicy, type Split, type SplitShares } from '../domain/dataset-version';
+import { sageMakerName } from '../domain/job-names';
+import { runTags } from '../domain/sagemaker-events';
+import { createOnce, currentRun, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
+import { getJson, listObjects, objectExists, parseS3Uri, putJson, s3Join } from './s3-objects';
 import type { Champion, DatasetVersionSummary } from './types';
 
-const SPLITS: Split[] = ['train', 'validation', 'holdout'];
-const CONFLICT_POLICY = 'quarantine-conflicts' as const;
+/** The manifest as stored (the current format). */
+export type StoredManifest = DatasetVersionManifest;
 
-/** The manifest as stored: the pure manifest plus every source object merged into this version or its ancestors. */
-export type StoredManifest = DatasetManifest & { consumedSources: { uri: string; etag: string }[] };
+// --- What a merge needs ----------------------------------------------------------------------------------
+
+/** Everything the streaming core decides from: serializable, so a processing job gets it as spec.json. */
+export interface MergePlan {
+  model: string;
+  versionId: string;
+  versionUri: string;
+  schema: DatasetSchema;
+  input: PipelineConfig['dataset']['input'];
+  shares: SplitShares;
+  dedupKey: 'content' | 'record-key';
+  conflictPolicy: ConflictPolicy;
+  retention: RetentionPolicy;
+  channels: DatasetChannelSettings;
+  memoryBytes: number;
+  /** Where spilled partitions go; the OS temp directory when unset. */
+  workDir?: string;
+  parent: ParentPlan | null;
+  sources: SourceObject[];
+}
+
+export interface ParentPlan {
+  versionId: string;
+  manifestUri: string;
+  /** Per split, the objects holding its rows: row records (current format) or label-first CSV (legacy). */
+  splits: Record<Split, { kind: 'rows' | 'csv'; uris: string[] }>;
+  /** Their size in all. */
+  bytes: number;
+}
+
+/** Where the core reads objects from and writes them to. */
+export interface ObjectIo {
+  open(uri: string, signal?: AbortSignal): Promise<Readable>;
+  create(uri: string, contentType: string): ObjectWriter;
+}
+
+export interface ObjectWriter {
+  /** Resolves when the text is buffered or sent; await it before writing more (backpressure). */
+  write(text: string): Promise<void> | undefined;
+  close(): Promise<{ bytes: number }>;
+  abort(): Promise<void>;
+}
+
+export interface MergeProgress {
+  phase: 'reading' | 'resolving' | 'retention' | 'writing';
+  objectsRead: number;
+  objects: number;
+  linesRead: number;
+  partitionsDone?: number;
+  partitions?: number;
+}
+
+export interface MergeOptions {
+  heartbeat?: (progress: MergeProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** What the core wrote and counted: the manifest less what only the caller knows. */
+export interface MergeResult {
+  counts: MergeCounts;
+  classBalance: Record<string, number>;
+  classBalanceBySplit: Record<Split, Record<string, number>>;
+  splits: Record<Split, SplitObjects>;
+  channels: { train: ChannelSource; validation: ChannelSource };
+  quarantineUri: string | null;
+  retention: DatasetVersionManifest['retention'];
+  objects: VersionObject[];
+  spilled: boolean;
+  partitions: number;
+}
+
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+// --- Reading lines -------------------------------------------------------------------------------------------
+
+interface RawLine {
+  /** The line's bytes, without its line ending; a prefix only when tooLong. */
+  bytes: Buffer;
+  number: number;
+  /** Set when the line ran past the limit: its full length in bytes (the rest was skipped, not held). */
+  tooLong?: number;
+}
+
+const NEWLINE = 0x0a;
+
+/** Lines of a byte stream, holding at most maxLineBytes of one line. */
+export async function* readRawLines(stream: Readable, maxLineBytes: number): AsyncGenerator<RawLine> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let skipping = 0;
+  let number = 0;
+  const finish = (tail: Buffer): RawLine => {
+    number++;
+    if (skipping) {
+      const line: RawLine = { bytes: Buffer.concat(pending).subarray(0, 200), number, tooLong: skipping + tail.length };
+      pending = [];
+      pendingBytes = 0;
+      skipping = 0;
+      return line;
+    }
+    const bytes = pending.length ? Buffer.concat([...pending, tail]) : tail;
+    pending = [];
+    pendingBytes = 0;
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    return { bytes: bytes.subarray(0, end), number };
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      if (nl < 0) break;
+      yield finish(chunk.subarray(start, nl));
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      if (skipping) skipping += rest.length;
+      else if (pendingBytes + rest.length > maxLineBytes) {
+        pending.push(rest);
+        skipping = pendingBytes + rest.length;
+        pending = [Buffer.concat(pending).subarray(0, 200)];
+      } else {
+        // Copy: a chunk's buffer may be reused by the stream.
+        pending.push(Buffer.from(rest));
+        pendingBytes += rest.length;
+      }
+    }
+  }
+  if (pendingBytes > 0 || skipping) yield finish(Buffer.alloc(0));
+}
+
+// --- Reading records -------------------------------------------------------------------------------------------
+
+type NewLineVerdict =
+  | { ok: true; label: number; features: number[]; key?: string; time?: string }
+  | { ok: false; code: string; reason: string };
+
+/**
+ * One line of new data as a record or a rejection. Headerless CSV, label first, through
+ * parseLabelledCsvLine; the other input formats come with domain/labelled-data's readers.
+ */
+function readNewLine(text: string, plan: MergePlan): NewLineVerdict {
+  if (plan.input.format !== 'csv') {
+    return { ok: false, code: 'unsupported_format', reason: `unsupported_format: input format "${plan.input.format}" is not read by this merge yet` };
+  }
+  const parsed = parseLabelledCsvLine(text, plan.schema);
+  if (!parsed.ok) return { ok: false, code: quarantineCode(parsed.reason), reason: parsed.reason };
+  return { ok: true, label: parsed.row.label, features: parsed.row.features };
+}
+
+// --- The de-duplication index: in memory, spilling to disk partitions ----------------------------------------
+
+/**
+ * Observations, serialized one per line: hash, key (empty when it equals the hash), label, features,
+ * time, order, parent split, origin. Keys and origins are escaped so a tab or newline in them is safe.
+ */
+function serialize(o: Observation, originRef: string): string {
+  return `${o.hash}\t${o.key === o.hash ? '' : escapeField(o.key)}\t${o.label}\t${o.features}\t${o.time ?? ''}\t${o.order}\t${o.parentSplit ?? ''}\t${originRef}\n`;
+}
+
+function escapeField(text: string): string {
+  return /[\t\n\\]/.test(text) ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n') : text;
+}
+
+function unescapeField(text: string): string {
+  return text.includes('\\') ? text.replace(/\\(.)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c)) : text;
+}
+
+/** Origins are `uri:line`; URIs repeat, so the index stores a number for each. */
+class OriginTable {
+  private readonly ids = new Map<string, number>();
+  readonly uris: string[] = [];
+
+  ref(uri: string, line: number): string {
+    let id = this.ids.get(uri);
+    if (id === undefined) {
+      id = this.uris.length;
+      this.ids.set(uri, id);
+      this.uris.push(uri);
+    }
+    return `${id}:${line}`;
+  }
+
+  /** `uri:line` as written in a row record: the line number is after the last colon. */
+  refOf(origin: string): string {
+    const colon = origin.lastIndexOf(':');
+    const line = Number(origin.slice(colon + 1));
+    return colon > 0 && Number.isSafeInteger(line) ? this.ref(origin.slice(0, colon), line) : this.ref(origin, 0);
+  }
+
+  resolve(ref: string): string {
+    const colon = ref.indexOf(':');
+    return `${this.uris[Number(ref.slice(0, colon))]}:${ref.slice(colon + 1)}`;
+  }
+}
+
+function deserialize(line: string, origins: OriginTable): Observation {
+  const f = line.split('\t');
+  const hash = f[0]!;
+  return {
+    hash,
+    key: f[1] ? unescapeField(f[1]) : hash,
+    label: Number(f[2]),
+    features: f[3]!,
+    time: f[4] ? Number(f[4]) : null,
+    order: Number(f[5]),
+    parentSplit: (f[6] || null) as Split | null,
+    origin: origins.resolve(f[7]!),
+  };
+}
+
+/** Per-string overhead of a V8 string in an array, for the memory estimate. */
+const STRING_OVERHEAD = 40;
+/** Parsed observations, grouped, take about this many times their serialized size. */
+const RESOLVE_EXPANSION = 4;
+
+/**
+ * Holds serialized observations in memory up to a bound, then spills them to partition files (ranges
+ * of the placement hash), sized so each partition can be resolved within the bound.
+ */
+class DedupIndex {
+  private buffer: string[] = [];
+  private bufferBytes = 0;
+  private partitions: PartitionFile[] | null = null;
+  private readonly budget: number;
+
+  constructor(
+    memoryBytes: number,
+    private readonly workDir: () => Promise<string>,
+    private readonly estimateTotal: (bufferedBytes: number) => number,
+  ) {
+    this.budget = Math.max(64 * 1024, Math.floor(memoryBytes / RESOLVE_EXPANSION));
+  }
+
+  get spilled(): boolean {
+    return this.partitions !== null;
+  }
+
+  get partitionCount(): number {
+    return this.partitions?.length ?? 1;
+  }
+
+  async add(hash: string, line: string): Promise<void> {
+    if (this.partitions) {
+      const p = this.partitions[partitionOf(hash, this.partitions.length)]!;
+      const wait = p.write(line);
+      if (wait) await wait;
+      return;
+    }
+    this.buffer.push(line);
+    this.bufferBytes += line.length + STRING_OVERHEAD;
+    if (this.bufferBytes > this.budget) await this.spill();
+  }
+
+  private async spill(): Promise<void> {
+    const dir = await this.workDir();
+    const count = Math.max(2, Math.ceil((this.estimateTotal(this.bufferBytes) * 1.25) / this.budget));
+    this.partitions = Array.from({ length: count }, (_, i) => new PartitionFile(path.join(dir, `partition-${String(i).padStart(5, '0')}.tsv`)));
+    const buffered = this.buffer;
+    this.buffer = [];
+    this.bufferBytes = 0;
+    for (const line of buffered) {
+      const p = this.partitions[partitionOf(line.slice(0, line.indexOf('\t')), count)]!;
+      const wait = p.write(line);
+      if (wait) await wait;
+    }
+  }
+
+  /** Each partition's lines in turn (one partition in memory at a time). */
+  async *partitionsInOrder(): AsyncGenerator<string[]> {
+    if (!this.partitions) {
+      const lines = this.buffer;
+      this.buffer = [];
+      yield lines;
+      return;
+    }
+    for (const p of this.partitions) await p.close();
+    for (const p of this.partitions) {
+      const lines: string[] = [];
+      for await (const raw of readRawLines(createReadStream(p.file, { highWaterMark: 1 << 20 }), Number.MAX_SAFE_INTEGER)) {
+        if (raw.bytes.length) lines.push(raw.bytes.toString('utf8'));
+      }
+      await rm(p.file, { force: true });
+      yield lines;
+    }
+  }
+}
+
+/** A local file written in large appends, with backpressure. */
+class PartitionFile {
+  private readonly stream: WriteStream;
+  private pending: string[] = [];
+  private pendingChars = 0;
+
+  constructor(readonly file: string) {
+    this.stream = createWriteStream(file);
+  }
+
+  write(text: string): Promise<void> | undefined {
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars < 1 << 16) return undefined;
+    return this.flush();
+  }
+
+  private flush(): Promise<void> | undefined {
+    if (!this.pending.length) return undefined;
+    const ok = this.stream.write(this.pending.join(''));
+    this.pending = [];
+    this.pendingChars = 0;
+    return ok ? undefined : new Promise<void>((resolve) => this.stream.once('drain', () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+}
+
+// --- Writing the version's objects ------------------------------------------------------------------------------
+
+/** S3's smallest part but the last. */
+const PART_BYTES = 5 * 1024 * 1024;
+
+/**
+ * An S3 object written as a streamed multipart upload: at most one part is held in memory. Small
+ * objects go up in one PutObject. Bodies are Buffers (a streamed body makes the SDK send aws-chunked
+ * content, which S3 stand-ins such as s3rver store verbatim).
+ */
+class S3ObjectWriter implements ObjectWriter {
+  private chunks: string[] = [];
+  private chars = 0;
+  private bytes = 0;
+  private uploadId: string | undefined;
+  private readonly parts: { PartNumber: number; ETag: string }[] = [];
+  private readonly location: { Bucket: string; Key: string };
+
+  constructor(
+    private readonly s3: S3Client,
+    uri: string,
+    private readonly contentType: string,
+    private readonly encode: (text: string) => Buffer = (t) => Buffer.from(t, 'utf8'),
+  ) {
+    const { bucket, key } = parseS3Uri(uri);
+    this.location = { Bucket: bucket, Key: key };
+  }
+
+  write(text: string): Promise<void> | undefined {
+    this.chunks.push(text);
+    this.chars += text.length;
+    return this.chars >= PART_BYTES ? this.uploadPart() : undefined;
+  }
+
+  private async uploadPart(): Promise<void> {
+    const body = this.encode(this.chunks.join(''));
+    this.chunks = [];
+    this.chars = 0;
+    this.uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ ...this.location, ContentType: this.contentType }))).UploadId!;
+    const PartNumber = this.parts.length + 1;
+    const part = await this.s3.send(new UploadPartCommand({ ...this.location, UploadId: this.uploadId, PartNumber, Body: body }));
+    this.parts.push({ PartNumber, ETag: part.ETag! });
+    this.bytes += body.length;
+  }
+
+  async close(): Promise<{ bytes: number }> {
+    if (this.uploadId === undefined) {
+      const body = this.encode(this.chunks.join(''));
+      this.chunks = [];
+      await this.s3.send(new PutObjectCommand({ ...this.location, Body: body, ContentType: this.contentType }));
+      return { bytes: body.length };
+    }
+    if (this.chars > 0) await this.uploadPart();
+    await this.s3.send(new CompleteMultipartUploadCommand({ ...this.location, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }));
+    return { bytes: this.bytes };
+  }
+
+  async abort(): Promise<void> {
+    if (this.uploadId) await this.s3.send(new AbortMultipartUploadCommand({ ...this.location, UploadId: this.uploadId })).catch(() => undefined);
+  }
+}
+
+export function s3ObjectIo(s3: S3Client): ObjectIo {
+  return {
+    open: async (uri, signal) => {
+      const { bucket, key } = parseS3Uri(uri);
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      return object.Body as Readable;
+    },
+    create: (uri, contentType) => new S3ObjectWriter(s3, uri, contentType, contentType === 'application/gzip' ? (t) => gzipSync(t) : undefined),
+  };
+}
+
+/** Local files standing for S3 objects: `uri` maps to a path (the processing container's inputs and outputs). */
+export function fileObjectIo(pathOf: (uri: string, purpose: 'read' | 'write') => string): ObjectIo {
+  return {
+    open: async (uri) => createReadStream(pathOf(uri, 'read'), { highWaterMark: 1 << 20 }),
+    create: (uri, contentType) => {
+      const file = pathOf(uri, 'write');
+      let stream: WriteStream | undefined;
+      let bytes = 0;
+      const gzip = contentType === 'application/gzip';
+      let pending: string[] = [];
+      let chars = 0;
+      const flush = async (): Promise<void> => {
+        if (!stream) {
+          await mkdir(path.dirname(file), { recursive: true });
+          stream = createWriteStream(file);
+        }
+        const body = gzip ? gzipSync(pending.join('')) : Buffer.from(pending.join(''), 'utf8');
+        pending = [];
+        chars = 0;
+        bytes += body.length;
+        if (!stream.write(body)) await new Promise<void>((resolve) => stream!.once('drain', () => resolve()));
+      };
+      return {
+        write: (text) => {
+          pending.push(text);
+          chars += text.length;
+          return chars >= PART_BYTES ? flush() : undefined;
+        },
+        close: async () => {
+          if (chars > 0 || !stream) await flush();
+          await new Promise<void>((resolve, reject) => stream!.end((err?: Error | null) => (err ? reject(err) : resolve())));
+          return { bytes };
+        },
+        abort: async () => {
+          stream?.destroy();
+        },
+      };
+    },
+  };
+}
+
+/** A split's CSV as objects of at most `objectRows` lines: part-00000.csv, part-00001.csv, ... */
+class SplitCsvWriter {
+  private writer: ObjectWriter | null = null;
+  private lines = 0;
+  private uri = '';
+  readonly objects: VersionObject[] = [];
+
+  constructor(
+    private readonly io: ObjectIo,
+    private readonly prefix: string,
+    private readonly objectRows: number,
+    private readonly gzip: boolean,
+  ) {}
+
+  write(line: string): Promise<void> | undefined {
+    if (this.writer && this.lines >= this.objectRows) return this.roll().then(() => this.write(line));
+    if (!this.writer) this.open();
+    this.lines++;
+    return this.writer!.write(line);
+  }
+
+  private open(): void {
+    const name = `part-${String(this.objects.length).padStart(5, '0')}.csv${this.gzip ? '.gz' : ''}`;
+    this.uri = s3Join(this.prefix, name);
+    this.writer = this.io.create(this.uri, this.gzip ? 'application/gzip' : 'text/csv');
+    this.lines = 0;
+  }
+
+  private async roll(): Promise<void> {
+    const { bytes } = await this.writer!.close();
+    this.objects.push({ uri: this.uri, lines: this.lines, bytes });
+    this.writer = null;
+  }
+
+  /** Closes the last object; a split with no rows still gets one (empty) object, so its channel exists. */
+  async close(): Promise<VersionObject[]> {
+    if (!this.writer) this.open();
+    await this.roll();
+    return this.objects;
+  }
+
+  async abort(): Promise<void> {
+    await this.writer?.abort();
+  }
+}
+
+/** An object of JSON Lines (row records, quarantine) through one writer. */
+class LinesWriter {
+  lines = 0;
+  constructor(
+    private readonly writer: ObjectWriter,
+    readonly uri: string,
+  ) {}
+
+  write(line: string): Promise<void> | undefined {
+    this.lines++;
+    return this.writer.write(line);
+  }
+
+  async close(): Promise<VersionObject> {
+    const { bytes } = await this.writer.close();
+    return { uri: this.uri, lines: this.lines, bytes };
+  }
+
+  abort(): Promise<void> {
+    return this.writer.abort();
+  }
+}
+
+// --- The streaming core ----------------------------------------------------------------------------------------
+
+/** A kept row, resolved, waiting to be written. */
+interface KeptRow {
+  observation: Observation;
+  split: Split;
+  isNew: boolean;
+}
+
+function timeOf(iso: string | null | undefined): number | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? t : null;
+}
+
+/**
+ * Reads the parent's rows and the new sources, de-duplicates and resolves conflicts under the plan's
+ * policy, applies retention, and writes the version's objects (not its manifest) through `io`.
+ */
+export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: MergeOptions = {}): Promise<MergeResult> {
+  const counts = emptyCounts();
+  const classBalanceBySplit: Record<Split, Record<string, number>> = { train: {}, validation: {}, holdout: {} };
+  const origins = new OriginTable();
+  const totalBytes = plan.sources.reduce((n, s) => n + s.size, 0) + (plan.parent?.bytes ?? 0);
+  const objectCount = (plan.parent ? SPLITS.reduce((n, s) => n + plan.parent!.splits[s].uris.length, 0) : 0) + plan.sources.length;
+  const progress: MergeProgress = { phase: 'reading', objectsRead: 0, objects: objectCount, linesRead: 0 };
+  const beat = throttle(() => opts.heartbeat?.({ ...progress }), 1000);
+  let workDir: string | null = null;
+  const ensureWorkDir = async () => {
+    if (!workDir) {
+      const base = plan.workDir ?? tmpdir();
+      await mkdir(base, { recursive: true });
+      workDir = await mkdtemp(path.join(base, `dataset-merge-${plan.versionId}-`));
+    }
+    return workDir;
+  };
+  let bytesRead = 0;
+  const index = new DedupIndex(plan.memoryBytes, ensureWorkDir, (buffered) => (bytesRead > 0 ? (buffered * Math.max(totalBytes, bytesRead)) / bytesRead : buffered));
+
+  const quarantineUri = s3Join(plan.versionUri, 'quarantine', 'rows.jsonl');
+  const quarantine = new LinesWriter(io.create(quarantineUri, 'application/x-ndjson'), quarantineUri);
+  const csv = Object.fromEntries(
+    SPLITS.map((s) => [s, new SplitCsvWriter(io, s3Join(plan.versionUri, 'csv', s), plan.channels.objectRows, false)]),
+  ) as Record<Split, SplitCsvWriter>;
+  const gzipped = plan.channels.compression === 'Gzip'
+    ? { train: new SplitCsvWriter(io, s3Join(plan.versionUri, 'csv-gzip', 'train'), plan.channels.objectRows, true), validation: new SplitCsvWriter(io, s3Join(plan.versionUri, 'csv-gzip', 'validation'), plan.channels.objectRows, true) }
+    : null;
+  const rowsUri = (s: Split) => s3Join(plan.versionUri, 'rows', `${s}.jsonl`);
+  const rows = Object.fromEntries(SPLITS.map((s) => [s, new LinesWriter(io.create(rowsUri(s), 'application/jsonlines'), rowsUri(s))])) as Record<Split, LinesWriter>;
+  const writers = { abort: async () => Promise.all([quarantine.abort(), ...SPLITS.map((s) => csv[s].abort()), ...SPLITS.map((s) => rows[s].abort())]) };
+
+  try {
+    let order = 0;
+    let newest: number | null = null;
+    const note = (t: number | null) => {
+      if (t !== null && (newest === null || t > newest)) newest = t;
+    };
+    const quarantineLine = async (uri: string, line: number, text: string, code: string, reason: string) => {
+      countQuarantined(counts, code);
+      const wait = quarantine.write(`${JSON.stringify({ source: { uri, line }, code, reason, line: text })}\n`);
+      if (wait) await wait;
+    };
+
+    // Pass 1: every input row into the index (or the quarantine).
+    if (plan.parent) {
+      for (const split of SPLITS) {
+        const { kind, uris } = plan.parent.splits[split];
+        for (const uri of uris) {
+          opts.signal?.throwIfAborted();
+          for await (const raw of readRawLines(await io.open(uri, opts.signal), Number.MAX_SAFE_INTEGER)) {
+            if (raw.bytes.length === 0) continue;
+            const text = raw.bytes.toString('utf8');
+            bytesRead += raw.bytes.length + 1;
+            let o: Observation;
+            if (kind === 'rows') {
+              const r = JSON.parse(text) as RowRecord;
+              if (r.copy) continue;
+              o = { key: r.key, hash: placementHash(r.key, sha256Hex), label: r.label, features: r.features, time: timeOf(r.time), order: order++, parentSplit: split, origin: r.origin };
+            } else {
+              const parsed = parseLabelledCsvLine(text, plan.schema);
+              if (!parsed.ok) throw new ParentCorrupt(`parent dataset version ${plan.parent.versionId} is corrupt at ${uri}:${raw.number}: ${parsed.reason}`);
+              const features = featuresText(parsed.row.features);
+              const key = contentKey(features, sha256Hex);
+              o = { key, hash: key, label: parsed.row.label, features, time: null, order: order++, parentSplit: split, origin: `${uri}:${raw.number}` };
+            }
+            counts.inputs.parentRows++;
+            note(o.time);
+            await index.add(o.hash, serialize(o, origins.refOf(o.origin)));
+            progress.linesRead++;
+            beat();
+          }
+          progress.objectsRead++;
+        }
+      }
+    }
+    const maxLineBytes = plan.input.maxLineBytes;
+    for (const source of plan.sources) {
+      opts.signal?.throwIfAborted();
+      const sourceTime = timeOf(source.lastModified);
+      for await (const raw of readRawLines(await io.open(source.uri, opts.signal), maxLineBytes)) {
+        bytesRead += raw.bytes.length + 1;
+        progress.linesRead++;
+        beat();
+        if (raw.tooLong !== undefined) {
+          counts.inputs.newLines++;
+          await quarantineLine(source.uri, raw.number, `${raw.bytes.toString('utf8')}...`, 'line_too_long', `line_too_long: the line is ${raw.tooLong} bytes, more than input.maxLineBytes (${maxLineBytes})`);
+          continue;
+        }
+        const text = raw.bytes.toString('utf8');
+        if (text.trim() === '') {
+          counts.blankLines++;
+          continue;
+        }
+        counts.inputs.newLines++;
+        const verdict = readNewLine(text, plan);
+        if (!verdict.ok) {
+          await quarantineLine(source.uri, raw.number, text, verdict.code, verdict.reason);
+          continue;
+        }
+        const features = featuresText(verdict.features);
+        const key = plan.dedupKey === 'record-key' && verdict.key !== undefined ? verdict.key : contentKey(features, sha256Hex);
+        const time = timeOf(verdict.time) ?? sourceTime;
+        note(time);
+        const o: Observation = { key, hash: placementHash(key, sha256Hex), label: verdict.label, features, time, order: order++, parentSplit: null, origin: '' };
+        await index.add(o.hash, serialize(o, origins.ref(source.uri, raw.number)));
+      }
+      progress.objectsRead++;
+    }
+
+    // Pass 2: resolve each partition's keys; rows retention keeps go to the writers in hash order.
+    progress.phase = 'resolving';
+    progress.partitions = index.partitionCount;
+    progress.partitionsDone = 0;
+    const ageFloor = oldestKept(plan.retention, newest);
+    const rowCap = plan.retention.maxRows;
+    // With a row cap, resolved rows wait on disk (or in memory) until the cutoff is known.
+    const held: KeptRow[][] = [];
+    const heldFiles: string[] = [];
+    const times: number[] = [];
+    let timeRange: { min: number; max: number } | null = null;
+    let timed = 0;
+    let untimed = 0;
+
+    for await (const lines of index.partitionsInOrder()) {
+      opts.signal?.throwIfAborted();
+      const groups = new Map<string, Observation[]>();
+      for (const line of lines) {
+        const o = deserialize(line, origins);
+        const group = groups.get(o.key);
+        if (group) group.push(o);
+        else groups.set(o.key, [o]);
+      }
+      lines.length = 0;
+      const kept: KeptRow[] = [];
+      for (const group of groups.values()) {
+        const resolution = resolveKey(group, plan.conflictPolicy, plan.shares);
+        if (resolution.conflict) counts.conflicts++;
+        for (const { observation, fate } of resolution.fates) {
+          if (fate.fate === 'duplicate') counts.duplicates++;
+          else if (fate.fate === 'overruled') counts.overruled++;
+          else if (fate.fate === 'quarantined') {
+            const colon = observation.origin.lastIndexOf(':');
+            await quarantineLine(observation.origin.slice(0, colon), Number(observation.origin.slice(colon + 1)), `${observation.label},${observation.features}`, fate.code, fate.reason);
+          }
+        }
+        if (!resolution.kept) continue;
+        const { observation, split, isNew, relabelled } = resolution.kept;
+        // Relabelled: the parent's own row gave way to a newer line; it is the overruled one.
+        if (relabelled) counts.relabelled++;
+        if (ageFloor !== null && observation.time !== null && observation.time < ageFloor) {
+          counts.retired.byAge++;
+          continue;
+        }
+        if (isNew) counts.new++;
+        kept.push({ observation, split, isNew });
+      }
+      groups.clear();
+      kept.sort((a, b) => (a.observation.hash < b.observation.hash ? -1 : a.observation.hash > b.observation.hash ? 1 : 0));
+      if (rowCap === undefined) {
+        for (const row of kept) await emit(row);
+      } else {
+        for (const row of kept) {
+          const t = row.observation.time;
+          if (t === null) untimed++;
+          else {
+            timed++;
+            timeRange = timeRange ? { min: Math.min(timeRange.min, t), max: Math.max(timeRange.max, t) } : { min: t, max: t };
+          }
+        }
+        if (index.spilled) {
+          const file = path.join(await ensureWorkDir(), `resolved-${String(heldFiles.length).padStart(5, '0')}.tsv`);
+          const out = new PartitionFile(file);
+          for (const row of kept) {
+            const wait = out.write(`${row.split}\t${row.isNew ? 1 : 0}\t${serialize(row.observation, origins.refOf(row.observation.origin))}`);
+            if (wait) await wait;
+          }
+          await out.close();
+          heldFiles.push(file);
+        } else {
+          held.push(kept);
+          for (const row of kept) if (row.observation.time !== null) times.push(row.observation.time);
+        }
+      }
+      progress.partitionsDone!++;
+      beat();
+    }
+
+    let rowCapKeepsFrom: number | null = null;
+    let rowCapKeepsUntimed: boolean | null = null;
+    if (rowCap !== undefined) {
+      progress.phase = 'retention';
+      // Pass 3 (row cap only): find the cutoff in a few counting passes, then write what it keeps.
+      const cutoff = new RowCapCutoff(rowCap, timeRange, timed, untimed);
+      let step = cutoff.settled;
+      while (!step?.done) {
+        const bucketCounts = new Float64Array(RowCapCutoff.BUCKETS);
+        const count = (t: number) => {
+          const b = cutoff.bucketOf(t);
+          if (b >= 0) bucketCounts[b]!++;
+        };
+        if (index.spilled) for await (const row of readHeld(heldFiles, origins)) { if (row.observation.time !== null) count(row.observation.time); }
+        else for (const t of times) count(t);
+        step = cutoff.step(bucketCounts);
+      }
+      rowCapKeepsFrom = step.keepFrom;
+      rowCapKeepsUntimed = step.keepUntimed;
+      const keeps = (t: number | null) => (t === null ? step.keepUntimed : step.keepFrom === null || t >= step.keepFrom);
+      const writeHeld = async (row: KeptRow) => {
+        if (keeps(row.observation.time)) return emit(row);
+        counts.retired.byRowCap++;
+        if (row.isNew) counts.new--;
+      };
+      progress.phase = 'writing';
+      if (index.spilled) {
+        for await (const row of readHeld(heldFiles, origins)) await writeHeld(row);
+      } else {
+        for (const kept of held) for (const row of kept) await writeHeld(row);
+      }
+    }
+
+    // Close every object, then say what was written.
+    const splits = {} as Record<Split, SplitObjects>;
+    const objects: VersionObject[] = [];
+    for (const s of SPLITS) {
+      const csvObjects = await csv[s].close();
+      const rowsObject = await rows[s].close();
+      const gzipObjects = gzipped && s !== 'holdout' ? await gzipped[s].close() : undefined;
+      splits[s] = { uri: csvObjects[0]!.uri, rows: counts.splits[s], objects: csvObjects, ...(gzipObjects ? { gzipObjects } : {}), rowsUri: rowsObject.uri };
+      objects.push(...csvObjects, ...(gzipObjects ?? []), rowsObject);
+    }
+    const quarantineObject = await quarantine.close();
+    if (quarantineObject.lines > 0) objects.push(quarantineObject);
+    const channels = {} as MergeResult['channels'];
+    for (const s of ['train', 'validation'] as const) {
+      const data = splits[s].gzipObjects ?? splits[s].objects;
+      const manifestUri = s3Join(plan.versionUri, 'channels', `${s}.manifest`);
+      const source = channelSourceFor(plan.channels, {
+        csvPrefix: `${s3Join(plan.versionUri, gzipped ? 'csv-gzip' : 'csv', s)}/`,
+        csvObjects: data.length,
+        manifestUri,
+        augmentedManifestUri: splits[s].rowsUri,
+      });
+      if (source.s3DataType === 'ManifestFile') {
+        // SageMaker's manifest: the prefix first, then keys relative to it.
+        const prefix = `${s3Join(plan.versionUri, gzipped ? 'csv-gzip' : 'csv', s)}/`;
+        const w = io.create(manifestUri, 'application/json');
+        await w.write(JSON.stringify([{ prefix }, ...data.map((o) => o.uri.slice(prefix.length))]));
+        objects.push({ uri: manifestUri, lines: 1, bytes: (await w.close()).bytes });
+      }
+      channels[s] = source;
+    }
+    counts.total = counts.splits.train + counts.splits.validation + counts.splits.holdout;
+    return {
+      counts,
+      classBalance: sumBalances(classBalanceBySplit),
+      classBalanceBySplit,
+      splits,
+      channels,
+      quarantineUri: quarantineObject.lines > 0 ? quarantineUri : null,
+      retention: {
+        newestRecordTime: newest === null ? null : new Date(newest).toISOString(),
+        oldestKept: ageFloor === null ? null : new Date(ageFloor).toISOString(),
+        rowCapKeepsFrom: rowCapKeepsFrom === null ? null : new Date(rowCapKeepsFrom).toISOString(),
+        rowCapKeepsUntimed,
+      },
+      objects,
+      spilled: index.spilled,
+      partitions: index.partitionCount,
+    };
+
+    async function emit(row: KeptRow): Promise<void> {
+      const { observation: o, split } = row;
+      counts.splits[split]++;
+      if (plan.schema.label.classes !== undefined) {
+        const b = classBalanceBySplit[split];
+        b[String(o.label)] = (b[String(o.label)] ?? 0) + 1;
+      }
+      const copies = split === 'train' ? trainCopies(plan.retention, o.time, newest) : 1;
+      const csvLine = `${o.label},${o.features}\n`;
+      const record = `{"features":${JSON.stringify(o.features)},"label":${o.label},"key":${JSON.stringify(o.key)},"time":${o.time === null ? 'null' : `"${new Date(o.time).toISOString()}"`},"origin":${JSON.stringify(o.origin)}`;
+      for (let copy = 0; copy < copies; copy++) {
+        if (split === 'train') counts.trainLines++;
+        let wait = csv[split].write(csvLine);
+        if (wait) await wait;
+        if (gzipped && split !== 'holdout') {
+          wait = gzipped[split].write(csvLine);
+          if (wait) await wait;
+        }
+        wait = rows[split].write(copy === 0 ? `${record}}\n` : `${record},"copy":${copy}}\n`);
+        if (wait) await wait;
+      }
+    }
+  } catch (err) {
+    await writers.abort().catch(() => undefined);
+    throw err;
+  } finally {
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function sumBalances(bySplit: Record<Split, Record<string, number>>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const s of SPLITS) for (const [label, n] of Object.entries(bySplit[s])) total[label] = (total[label] ?? 0) + n;
+  return Object.fromEntries(Object.entries(total).sort(([a], [b]) => Number(a) - Number(b)));
+}
+
+async function* readHeld(files: string[], origins: OriginTable): AsyncGenerator<KeptRow> {
+  for (const file of files) {
+    for await (const raw of readRawLines(createReadStream(file, { highWaterMark: 1 << 20 }), Number.MAX_SAFE_INTEGER)) {
+      if (!raw.bytes.length) continue;
+      const text = raw.bytes.toString('utf8');
+      const tab = text.indexOf('\t');
+      yield { split: text.slice(0, tab) as Split, isNew: text[tab + 1] === '1', observation: deserialize(text.slice(tab + 3), origins) };
+    }
+  }
+}
+
+class ParentCorrupt extends Error {
+  override readonly name = 'ParentCorrupt';
+}
+
+function throttle(fn: () => void, ms: number): () => void {
+  let last = 0;
+  return () => {
+    const now = Date.now();
+    if (now - last < ms) return;
+    last = now;
+    fn();
+  };
+}
+
+// --- A version from a config: the entry point, the activity and the processing job ---------------------------
+
+export interface MergeDatasetVersionOptions extends MergeOptions {
+  config: PipelineConfig;
+  /** The parent version's manifest (the champion's dataset), or null for the first version. */
+  parentManifestUri: string | null;
+  /** Past dataset.processingJobAboveBytes (with processingJob.image set) the merge runs as this processing job. */
+  job?: DatasetJob;
+}
+
+/** What running the merge as a processing job needs: a SageMaker client, polling, and the run's name and tags. */
+export interface DatasetJob {
+  sagemaker: SageMakerClient;
+  polling: JobPolling;
+  /** Derives the job's name from the version it writes, so a retry re-attaches to its own job. */
+  jobName: (versionId: string) => string;
+  tags: { Key: string; Value: string }[];
+  /** Where the job's spec, input manifests and result go: {jobsUri}/{jobName}/... */
+  jobsUri: string;
+}
+
+const PROCESSING = '/opt/ml/processing';
+const GIB = 1024 ** 3;
+
+/**
+ * Builds the next dataset version of config.model from its parent and the new objects under
+ * dataset.newDataS3Uri (those not merged into an ancestor), or finds it already built. Needs no
+ * Temporal Context. Returns the version's summary; `reused` says nothing was written.
+ */
+export async function mergeDatasetVersion(s3: S3Client, options: MergeDatasetVersionOptions): Promise<DatasetVersionSummary> {
+  const { config } = options;
+  const d = config.dataset;
+  const parent = options.parentManifestUri ? await getJson<DatasetVersionManifest | LegacyManifest>(s3, options.parentManifestUri) : null;
+  const alreadyMerged = new Set((parent?.consumedSources ?? []).map((s) => `${s.uri}#${s.etag}`));
+  const sources: SourceObject[] = (await listObjects(s3, d.newDataS3Uri, { signal: options.signal }))
+    .filter((o) => !alreadyMerged.has(`${o.uri}#${o.etag}`))
+    .map((o) => ({ uri: o.uri, etag: o.etag, size: o.size, lastModified: o.lastModified?.toISOString() ?? null }));
+  // The holdout never shrinks: a row the parent's share put in holdout stays there under a smaller share.
+  const parentHoldout = parent ? (isCurrentManifest(parent) ? parent.holdout.share : (parent.params?.holdoutShare ?? 0)) : 0;
+  const shares: SplitShares = { validationShare: d.validationShare, holdoutShare: Math.max(d.holdoutShare, parentHoldout) };
+  if (shares.validationShare + shares.holdoutShare >= 1) {
+    throw ApplicationFailure.nonRetryable(
+      `the parent version's holdout share ${parentHoldout} plus validationShare ${d.validationShare} leaves no rows for training; lower validationShare`,
+      'InvalidConfig',
+    );
+  }
+  const params = {
+    merge: MANIFEST_FORMAT,
+    schema: d.schema,
+    input: d.input,
+    ...shares,
+    dedupKey: d.dedupKey,
+    conflictPolicy: d.conflictPolicy,
+    retention: d.retention,
+    channels: channelSettingsIdentity(d.channels),
+  };
+  const parentId = parent?.versionId ?? null;
+  const versionId = datasetVersionId({ model: config.model, parent: parentId, sources, params });
+  const versionUri = s3Join(d.rootS3Uri, config.model, versionId);
+  const manifestUri = s3Join(versionUri, 'manifest.json');
+  if (await objectExists(s3, manifestUri)) {
+    return summarize(await getJson<DatasetVersionManifest>(s3, manifestUri), manifestUri, true);
+  }
+
+  const parentPlan = parent ? await planParent(s3, parent, options.parentManifestUri!) : null;
+  const plan: MergePlan = {
+    model: config.model,
+    versionId,
+    versionUri,
+    schema: d.schema,
+    input: d.input,
+    shares,
+    dedupKey: d.dedupKey,
+    conflictPolicy: d.conflictPolicy,
+    retention: d.retention,
+    channels: d.channels,
+    memoryBytes: d.merge.memoryBytes,
+    ...(d.merge.workDir ? { workDir: d.merge.workDir } : {}),
+    parent: parentPlan,
+    sources,
+  };
+  const bytes = sources.reduce((n, s) => n + s.size, 0) + (parentPlan?.bytes ?? 0);
+  const image = d.processingJob.image;
+  let result: MergeResult;
+  let mode: DatasetVersionManifest['merge'] = { spilled: false, partitions: 1, memoryBytes: d.merge.memoryBytes, mode: 'worker' };
+  if (bytes > d.processingJobAboveBytes && image && options.job) {
+    const jobName = options.job.jobName(versionId);
+    result = await mergeInProcessingJob(s3, options.job, { config, image, plan, jobName, bytes, parentManifestUri: options.parentManifestUri });
+    mode = { ...mode, mode: 'processing_job', processingJobName: jobName };
+  } else {
+    result = await mergeVersionObjects(s3ObjectIo(s3), plan, options);
+  }
+  mode = { ...mode, spilled: result.spilled, partitions: result.partitions };
+
+  const balance = conservation(result.counts);
+  if (!balance.holds) throw new Error(`dataset version ${versionId} does not account for every input row: ${balance.equation}`);
+  const manifest: DatasetVersionManifest = {
+    format: MANIFEST_FORMAT,
+    versionId,
+    model: config.model,
+    parent: parentId,
+    parentManifestUri: options.parentManifestUri,
+    createdFrom: sources,
+    consumedSources: [...(parent?.consumedSources ?? []), ...sources.map((s) => ({ uri: s.uri, etag: s.etag }))],
+    params,
+    schema: d.schema,
+    counts: result.counts,
+    conservation: { holds: balance.holds, equation: balance.equation },
+    classBalance: result.classBalance,
+    classBalanceBySplit: result.classBalanceBySplit,
+    splits: result.splits,
+    channels: result.channels,
+    quarantineUri: result.quarantineUri,
+    holdout: {
+      share: shares.holdoutShare,
+      rule: 'a new row is in holdout when its placement hash draws below the share; a row the parent holds keeps its split',
+    },
+    retention: result.retention,
+    objects: result.objects,
+    merge: mode,
+  };
+  await putJson(s3, manifestUri, manifest);
+  return summarize(manifest, manifestUri, false);
+}
+
+async function planParent(s3: S3Client, parent: DatasetVersionManifest | LegacyManifest, manifestUri: string): Promise<ParentPlan> {
+  if (isCurrentManifest(parent)) {
+    const splits = Object.fromEntries(SPLITS.map((s) => [s, { kind: 'rows' as const, uris: [parent.splits[s].rowsUri] }])) as ParentPlan['splits'];
+    const rowsObjects = new Set(SPLITS.map((s) => parent.splits[s].rowsUri));
+    const bytes = parent.objects.filter((o) => rowsObjects.has(o.uri)).reduce((n, o) => n + o.bytes, 0);
+    return { versionId: parent.versionId, manifestUri, splits, bytes };
+  }
+  const splits = Object.fromEntries(SPLITS.map((s) => [s, { kind: 'csv' as const, uris: [parent.splits[s].uri] }])) as ParentPlan['splits'];
+  let bytes = 0;
+  for (const s of SPLITS) {
+    const { bucket, key } = parseS3Uri(parent.splits[s].uri);
+    bytes += (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength ?? 0;
+  }
+  return { versionId: parent.versionId, manifestUri, splits, bytes };
+}
 
 export interface ExpandDatasetInput {
   config: PipelineConfig;
   champion: Champion | null;
 }
 
-export async function expandDataset(s3: S3Client, input: ExpandDatasetInput): Promise<DatasetVersionSummary> {
+/** The dataset stage's activity: mergeDatasetVersion with heartbeats, cancellation and the processing-job path. */
+export async function expandDataset(s3: S3Client, input: ExpandDatasetInput, jobs?: { sagemaker: SageMakerClient; polling: JobPolling }): Promise<DatasetVersionSummary> {
   const { config, champion } = input;
   const context = Context.current();
-  const signal = context.cancellationSignal;
-  const parent = champion?.datasetManifestUri ? await getJson<StoredManifest>(s3, champion.datasetManifestUri) : null;
-  const alreadyMerged = new Set((parent?.consumedSources ?? []).map((s) => `${s.uri}#${s.etag}`));
-  const sources = (await listObjects(s3, config.dataset.newDataS3Uri, { signal }))
-    .filter((o) => !alreadyMerged.has(`${o.uri}#${o.etag}`))
-    .map((o) => ({ uri: o.uri, etag: o.etag }));
-  const shares = { validationShare: config.dataset.validationShare, holdoutShare: config.dataset.holdoutShare };
-  const params = { schema: config.dataset.schema, ...shares, conflicts: CONFLICT_POLICY };
-  const versionId = datasetVersionId({ model: config.model, parent: parent?.versionId ?? null, sources, params });
-  const versionUri = s3Join(config.dataset.rootS3Uri, config.model, versionId);
-  const manifestUri = s3Join(versionUri, 'manifest.json');
-
-  if (await objectExists(s3, manifestUri)) {
-    return summarize(await getJson<StoredManifest>(s3, manifestUri), manifestUri, true);
+  const { workflowId, runId } = currentRun();
+  try {
+    return await mergeDatasetVersion(s3, {
+      config,
+      parentManifestUri: champion?.datasetManifestUri ?? null,
+      signal: context.cancellationSignal,
+      heartbeat: (progress) => context.heartbeat(progress),
+      ...(jobs
+        ? {
+            job: {
+              ...jobs,
+              // One job per run and version: a retry of this run re-attaches; a retry that finds new data writes another version.
+              jobName: (versionId: string) => sageMakerName({ model: config.model, kind: 'dataset', workflowId, runId: `${runId}/${versionId}` }),
+              tags: runTags({ model: config.model, workflowId, runId, datasetVersion: 'pending' }),
+              jobsUri: s3Join(config.reportsS3Uri, config.model, workflowId, runId, 'dataset-job'),
+            },
+          }
+        : {}),
+    });
+  } catch (err) {
+    if (err instanceof ParentCorrupt) throw ApplicationFailure.nonRetryable(err.message, 'DatasetCorrupt');
+    throw err;
   }
-
-  const merge = new DatasetMerge(config.dataset.schema, shares, CONFLICT_POLICY);
-  if (parent) {
-    for (const split of SPLITS) {
-      for await (const { line, number } of readLines(s3, parent.splits[split].uri, { signal })) {
-        if (!line.trim()) continue;
-        const parsed = parseLabelledCsvLine(line, config.dataset.schema);
-        if (!parsed.ok) throw new Error(`parent dataset version ${parent.versionId} is corrupt at ${parent.splits[split].uri}:${number}: ${parsed.reason}`);
-        merge.addExisting(parsed.row, split);
-      }
-    }
-  }
-  for (const source of sources) {
-    context.heartbeat({ merging: source.uri });
-    for await (const { line, number } of readLines(s3, source.uri, { signal })) {
-      if (!line.trim()) continue;
-      merge.addNew(line, { uri: source.uri, line: number });
-    }
-  }
-
-  const splits = {} as DatasetManifest['splits'];
-  for (const split of SPLITS) {
-    const uri = s3Join(versionUri, split, 'data.csv');
-    let rows = 0;
-    const lines: string[] = [];
-    for (const row of merge.rows(split)) {
-      lines.push(toCsvLine(row));
-      rows++;
-    }
-    await putText(s3, uri, lines.length ? `${lines.join('\n')}\n` : '', 'text/csv');
-    splits[split] = { uri, rows };
-  }
-  const quarantined = [...merge.quarantined()];
-  const quarantineUri = quarantined.length ? s3Join(versionUri, 'quarantine', 'rows.jsonl') : null;
-  if (quarantineUri) {
-    await putText(s3, quarantineUri, quarantined.map((q) => JSON.stringify(q)).join('\n') + '\n', 'application/x-ndjson');
-  }
-  const manifest: StoredManifest = {
-    versionId,
-    model: config.model,
-    parent: parent?.versionId ?? null,
-    createdFrom: sources,
-    params,
-    schema: config.dataset.schema,
-    counts: merge.counts(),
-    classBalance: merge.classBalance(),
-    splits,
-    quarantineUri,
-    consumedSources: [...(parent?.consumedSources ?? []), ...sources],
-  };
-  await putJson(s3, manifestUri, manifest);
-  return summarize(manifest, manifestUri, false);
 }
 
-function summarize(manifest: StoredManifest, manifestUri: string, reused: boolean): DatasetVersionSummary {
+/** What the dataset processing job reads from its `spec` input. */
+export interface DatasetJobSpec {
+  plan: MergePlan;
+  /** Prefixes the job's inputs were downloaded from, so the container maps URIs to its local paths. */
+  sourcesPrefix: string;
+  parentPrefix: string | null;
+}
+
+/**
+ * The same merge as a SageMaker Processing job (local image sagemaker-retraining-dataset): the spec,
+ * the new sources and the parent's rows as inputs (the latter two as ManifestFile inputs), the version's
+ * objects as an output uploaded to the version's prefix, and result.json as another. The caller writes
+ * the manifest after the job, so a version is still complete only once its manifest exists.
+ */
+async function mergeInProcessingJob(
+  s3: S3Client,
+  job: DatasetJob,
+  run: { config: PipelineConfig; image: string; plan: MergePlan; jobName: string; bytes: number; parentManifestUri: string | null },
+): Promise<MergeResult> {
+  const { sagemaker } = job;
+  const { config, plan, jobName } = run;
+  const settings = config.dataset.processingJob;
+  const jobUri = s3Join(job.jobsUri, jobName);
+  const specUri = s3Join(jobUri, 'spec', 'spec.json');
+  const sourcesManifestUri = s3Join(jobUri, 'sources.manifest');
+  const parentManifestUri = s3Join(jobUri, 'parent.manifest');
+  const resultUri = s3Join(jobUri, 'result');
+  const sourcesPrefix = `${config.dataset.newDataS3Uri.replace(/\/+$/, '')}/`;
+  const parentPrefix = run.parentManifestUri ? run.parentManifestUri.slice(0, run.parentManifestUri.lastIndexOf('/') + 1) : null;
+  const parentObjects = plan.parent ? SPLITS.flatMap((s) => plan.parent!.splits[s].uris) : [];
+  const relative = (prefix: string, uri: string) => {
+    if (!uri.startsWith(prefix)) throw new Error(`${uri} is not under ${prefix}`);
+    return uri.slice(prefix.length);
+  };
+
+  const inputs: ProcessingInput[] = [processingInput('spec', specUri, 'S3Prefix', `${PROCESSING}/input/spec`)];
+  // SageMaker refuses an input with no objects, so an empty side is left out.
+  if (plan.sources.length) inputs.push(processingInput('sources', sourcesManifestUri, 'ManifestFile', `${PROCESSING}/input/sources`));
+  if (parentObjects.length) inputs.push(processingInput('parent', parentManifestUri, 'ManifestFile', `${PROCESSING}/input/parent`));
+  const request: CreateProcessingJobCommandInput = {
+    ProcessingJobName: jobName,
+    RoleArn: config.roleArn,
+    AppSpecification: {
+      ImageUri: run.image,
+      ContainerArguments: [
+        '--spec', `${PROCESSING}/input/spec`,
+        '--sources', `${PROCESSING}/input/sources`,
+        '--parent', `${PROCESSING}/input/parent`,
+        '--version', `${PROCESSING}/output/version`,
+        '--result', `${PROCESSING}/output/result`,
+      ],
+    },
+    ProcessingInputs: inputs,
+    ProcessingOutputConfig: {
+      Outputs: [
+        { OutputName: 'version', S3Output: { S3Uri: plan.versionUri, LocalPath: `${PROCESSING}/output/version`, S3UploadMode: 'EndOfJob' } },
+        { OutputName: 'result', S3Output: { S3Uri: resultUri, LocalPath: `${PROCESSING}/output/result`, S3UploadMode: 'EndOfJob' } },
+      ],
+    },
+    ProcessingResources: {
+      ClusterConfig: {
+        InstanceCount: 1,
+        InstanceType: settings.instanceType as never,
+        // Inputs, outputs and spilled partitions all sit on the volume.
+        VolumeSizeInGB: Math.min(16_384, Math.max(settings.volumeSizeInGB, Math.ceil((run.bytes * 4) / GIB) + 1)),
+      },
+    },
+    StoppingCondition: { MaxRuntimeInSeconds: settings.maxRuntimeInSeconds },
+    Tags: job.tags.map((t) => (t.Key === 'retraining:dataset-version' ? { ...t, Value: plan.versionId } : t)),
+  };
+  const describe = () => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName }));
+  await createOnce({
+    describe,
+    create: async () => {
+      // Written only when the job does not exist yet: a running job keeps the inputs it was given.
+      const spec: DatasetJobSpec = { plan: { ...plan, workDir: undefined }, sourcesPrefix, parentPrefix };
+      await putJson(s3, specUri, spec);
+      if (plan.sources.length) await putJson(s3, sourcesManifestUri, [{ prefix: sourcesPrefix }, ...plan.sources.map((o) => relative(sourcesPrefix, o.uri))]);
+      if (parentObjects.length) await putJson(s3, parentManifestUri, [{ prefix: parentPrefix }, ...parentObjects.map((uri) => relative(parentPrefix!, uri))]);
+      await sagemaker.send(new CreateProcessingJobCommand(request));
+    },
+  });
+  const ended = await waitForSageMaker({
+    describe,
+    isFinished: (j: DescribeProcessingJobCommandOutput) => j.ProcessingJobStatus === 'Completed' || j.ProcessingJobStatus === 'Failed' || j.ProcessingJobStatus === 'Stopped',
+    progress: (j) => ({ phase: 'processing_job', jobName, status: j.ProcessingJobStatus }),
+    stop: () => stopUnlessEnded(() => sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: jobName }))),
+    polling: job.polling,
+  });
+  if (ended.ProcessingJobStatus !== 'Completed') {
+    const reason = [ended.FailureReason, ended.ExitMessage].filter(Boolean).join(' — ') || ended.ProcessingJobStatus;
+    const clientError = /^ClientError/.test(ended.ExitMessage ?? '') || /^ClientError/.test(ended.FailureReason ?? '');
+    throw ApplicationFailure.nonRetryable(`dataset processing job ${jobName} ended ${ended.ProcessingJobStatus}: ${reason}`, clientError ? 'ClientError' : 'DatasetJobFailed');
+  }
+  return getJson<MergeResult>(s3, s3Join(resultUri, 'result.json'));
+}
+
+function processingInput(name: string, uri: string, type: 'S3Prefix' | 'ManifestFile', localPath: string): ProcessingInput {
+  return { InputName: name, S3Input: { S3Uri: uri, LocalPath: localPath, S3DataType: type, S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' } };
+}
+
+function summarize(manifest: DatasetVersionManifest, manifestUri: string, reused: boolean): DatasetVersionSummary {
   return {
     versionId: manifest.versionId,
     parent: manifest.parent,
@@ -104,6 +1209,7 @@ function summarize(manifest: StoredManifest, manifestUri: string, reused: boolea
     quarantinedByReason: manifest.counts.quarantinedByReason,
     quarantineUri: manifest.quarantineUri,
     channels: { train: manifest.splits.train.uri, validation: manifest.splits.validation.uri, holdout: manifest.splits.holdout.uri },
+    channelSources: manifest.channels,
     reused,
   };
 }

@@ -36,7 +36,7 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
   return classifyingAwsErrors({
     resolveChampion: ({ config }: { config: PipelineConfig }) => resolveChampion(sagemaker, config),
     detectDrift: (input: DetectDriftInput) => detectDrift(s3, input, { sagemaker, polling: poll }),
-    expandDataset: (input: ExpandDatasetInput) => expandDataset(s3, input),
+    expandDataset: (input: ExpandDatasetInput) => expandDataset(s3, input, { sagemaker, polling: poll }),
     startTraining: (input: TrainCandidateInput) => startTraining(sagemaker, input),
     awaitTraining: (start: TrainingStart) => awaitTraining(sagemaker, poll, start),
     checkTraining: (start: TrainingStart) => checkTraining(sagemaker, start),

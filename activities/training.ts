@@ -12,6 +12,7 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import type { PipelineConfig } from '../domain/config';
+import { trainingChannel, type ChannelSource } from '../domain/dataset-merge/channels';
 import { classifyJobEnd } from '../domain/failure';
 import { sageMakerName } from '../domain/job-names';
 import { runTags } from '../domain/sagemaker-events';
@@ -57,14 +58,7 @@ export async function startTraining(sagemaker: SageMakerClient, input: TrainCand
     if (inherited[name] !== value) hyperparameterChanges[name] = [inherited[name] ?? null, value];
   }
 
-  const channel = (name: string, uri: string): Channel => ({
-    ChannelName: name,
-    ContentType: 'text/csv',
-    InputMode: 'File',
-    CompressionType: 'None',
-    DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: prefixOf(uri), S3DataDistributionType: 'FullyReplicated' } },
-  });
-  const channels: Channel[] = [channel('train', dataset.channels.train), channel('validation', dataset.channels.validation)];
+  const channels: Channel[] = (['train', 'validation'] as const).map((name) => trainingChannel(name, channelSource(dataset, name), config.dataset.channels));
   if (champion) {
     // Incremental training: the champion's artifact arrives as the `model` channel.
     channels.push({
@@ -88,7 +82,8 @@ export async function startTraining(sagemaker: SageMakerClient, input: TrainCand
     RoleArn: config.roleArn,
     AlgorithmSpecification: {
       TrainingImage: config.training.image,
-      TrainingInputMode: 'File',
+      // The data channels' mode; the model channel sets File for itself.
+      TrainingInputMode: config.dataset.channels.inputMode,
       ...(config.training.metricDefinitions.length ? { MetricDefinitions: config.training.metricDefinitions } : {}),
     },
     HyperParameters: hyperparameters,
@@ -195,7 +190,13 @@ function outcome(job: DescribeTrainingJobCommandOutput, start: TrainingStart): T
   };
 }
 
-/** A channel reads every object under a "directory" prefix: s3://b/v/train/data.csv → s3://b/v/train/ */
-function prefixOf(objectUri: string): string {
-  return objectUri.slice(0, objectUri.lastIndexOf('/') + 1);
+/**
+ * What a split's channel reads: as the version recorded it, or for a version from before channel
+ * sources were recorded, every object under the split's "directory" (s3://b/v/train/data.csv → s3://b/v/train/).
+ */
+function channelSource(dataset: DatasetVersionSummary, split: 'train' | 'validation'): ChannelSource {
+  const recorded = dataset.channelSources?.[split];
+  if (recorded) return recorded;
+  const uri = dataset.channels[split];
+  return { s3DataType: 'S3Prefix', s3Uri: uri.slice(0, uri.lastIndexOf('/') + 1), contentType: 'text/csv', compression: 'None', objects: 1 };
 }

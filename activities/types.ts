@@ -1,6 +1,7 @@
 // What activities hand back to the workflow. Plain JSON: it is stored in the run's history.
 import type { FailureClass } from '../domain/failure';
 import type { Metrics } from '../domain/gate';
+import type { ChannelSource } from '../domain/dataset-merge/channels';
 
 /** The serving model: the latest Approved package that is actually deployed to the endpoint. */
 export interface Champion {
@@ -50,6 +51,8 @@ export interface DatasetVersionSummary {
   quarantinedByReason: Record<string, number>;
   quarantineUri: string | null;
   channels: { train: string; validation: string; holdout: string };
+  /** What the train and validation channels read (prefix, manifest file or augmented manifest); absent for versions from before. */
+  channelSources?: { train: ChannelSource; validation: ChannelSource };
   /** True when the version already existed (same inputs and parameters): nothing was written. */
   reused: boolean;
 }

@@ -69,6 +69,28 @@ export const DatasetSchemaSchema = z
   });
 export type DatasetSchema = z.infer<typeof DatasetSchemaSchema>;
 
+/** The merge's in-memory index bound before it spills to disk (docs/datasets.md). */
+export const DATASET_MERGE_MEMORY_BYTES = 256 * 1024 ** 2;
+/** Past this much input the merge is worth a processing job's minutes of start-up (docs/datasets.md). */
+export const DATASET_PROCESSING_JOB_ABOVE_BYTES = 4 * 1024 ** 3;
+
+/** How a dataset version's train and validation splits reach the training job. */
+export const DatasetChannelSettingsSchema = z.object({
+  /** csv: label-first CSV objects; augmented-manifest: one JSON Lines object per split (Pipe mode only). */
+  format: z.enum(['csv', 'augmented-manifest']).default('csv'),
+  inputMode: z.enum(['File', 'Pipe', 'FastFile']).default('File'),
+  /** Gzip: the channel reads gzipped copies of the CSV objects (Pipe mode only, as SageMaker requires). */
+  compression: z.enum(['None', 'Gzip']).default('None'),
+  /** RecordIO: SageMaker wraps each object (or augmented-manifest attribute) in a RecordIO record (Pipe mode only). */
+  recordWrapper: z.enum(['None', 'RecordIO']).default('None'),
+  /** auto: a prefix for one object, a ManifestFile listing the objects for several. */
+  s3DataType: z.enum(['auto', 'S3Prefix', 'ManifestFile']).default('auto'),
+  distribution: z.enum(['FullyReplicated', 'ShardedByS3Key']).default('FullyReplicated'),
+  /** Rows per CSV object; a split past it becomes several objects. */
+  objectRows: z.number().int().min(1).default(1_000_000),
+});
+export type DatasetChannelSettings = z.output<typeof DatasetChannelSettingsSchema>;
+
 const metricName = z.enum(['accuracy', 'f1', 'auc', 'log_loss', 'rmse', 'mae']);
 export type MetricName = z.infer<typeof metricName>;
 
@@ -132,6 +154,41 @@ export const PipelineConfigSchema = z
       holdoutShare: z.number().gt(0).lt(1).default(0.2),
       /** The new data's format, where its fields are, and label-quality filters (domain/labelled-data). */
       input: LabelledDataInputSchema,
+      /** What makes two rows the same row: their features (a content hash) or the key the record carries (input.fields.key). */
+      dedupKey: z.enum(['content', 'record-key']).default('content'),
+      /** Two contents for one row: keep the existing one, let the newest win, or quarantine the disagreeing lines. */
+      conflictPolicy: z.enum(['keep-existing', 'newest-wins', 'quarantine-conflicts']).default('quarantine-conflicts'),
+      retention: z
+        .object({
+          /** Keep at most this many rows, the newest by record time. */
+          maxRows: z.number().int().min(1).optional(),
+          /** Retire rows older than this, counted back from the newest record time in the version. */
+          maxAgeDays: z.number().positive().optional(),
+          /** Favour recent rows: a train row appears maxCopies times when newest, half as often each half-life older, at least once. */
+          recencyWeights: z.object({ halfLifeDays: z.number().positive(), maxCopies: z.number().int().min(2).max(100) }).optional(),
+        })
+        .prefault({}),
+      channels: DatasetChannelSettingsSchema.prefault({}),
+      merge: z
+        .object({
+          /** Memory the de-duplication index may hold before it spills to disk partitions. */
+          memoryBytes: z.number().int().min(1024 * 1024).default(DATASET_MERGE_MEMORY_BYTES),
+          /** Where spilled partitions go (default: the OS temp directory). */
+          workDir: z.string().min(1).optional(),
+        })
+        .prefault({}),
+      /** Bytes of input (parent rows plus new sources) above which the merge runs as a SageMaker Processing job. Needs `processingJob.image`. */
+      processingJobAboveBytes: z.number().int().min(0).default(DATASET_PROCESSING_JOB_ABOVE_BYTES),
+      processingJob: z
+        .object({
+          /** The dataset image (local: .../sagemaker-retraining-dataset). Unset: every merge runs in the worker. */
+          image: z.string().min(1).optional(),
+          instanceType: z.string().default('ml.m5.xlarge'),
+          /** At least this; raised to fit inputs, outputs and spilled partitions. */
+          volumeSizeInGB: z.number().int().min(1).max(16_384).default(30),
+          maxRuntimeInSeconds: z.number().int().min(60).max(432_000).default(7200),
+        })
+        .prefault({}),
     }),
     training: z.object({
       image: z.string().min(1),
@@ -227,6 +284,20 @@ export const PipelineConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['training', 'managedSpot', 'maxWaitTimeInSeconds'], message: `must be at least training.maxRuntimeInSeconds (${c.training.maxRuntimeInSeconds}), as SageMaker requires` });
     }
     checkInputAgainstSchema(c.dataset, ctx);
+    const channels = c.dataset.channels;
+    if (channels.inputMode !== 'Pipe') {
+      const pipeOnly = (field: string, what: string) =>
+        ctx.addIssue({ code: 'custom', path: ['dataset', 'channels', field], message: `${what} needs inputMode Pipe (SageMaker allows it in Pipe mode only)` });
+      if (channels.format === 'augmented-manifest') pipeOnly('format', 'an augmented manifest');
+      if (channels.compression !== 'None') pipeOnly('compression', `CompressionType ${channels.compression}`);
+      if (channels.recordWrapper !== 'None') pipeOnly('recordWrapper', `RecordWrapperType ${channels.recordWrapper}`);
+    }
+    if (channels.format === 'augmented-manifest' && channels.compression !== 'None') {
+      ctx.addIssue({ code: 'custom', path: ['dataset', 'channels', 'compression'], message: 'an augmented manifest is read as it is; compression applies to CSV objects' });
+    }
+    if (c.dataset.dedupKey === 'record-key' && (c.dataset.input.format === 'csv' || !c.dataset.input.fields.key)) {
+      ctx.addIssue({ code: 'custom', path: ['dataset', 'dedupKey'], message: 'record-key needs a JSON input format with dataset.input.fields.key' });
+    }
     if (c.dataset.validationShare + c.dataset.holdoutShare >= 1) {
       ctx.addIssue({ code: 'custom', path: ['dataset', 'holdoutShare'], message: 'validationShare + holdoutShare must leave rows for training (sum < 1)' });
     }

@@ -4,7 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { SAGEMAKER_NAME } from './config';
 
-export type SageMakerResourceKind = 'train' | 'eval' | 'model' | 'config' | 'drift';
+export type SageMakerResourceKind = 'train' | 'eval' | 'model' | 'config' | 'drift' | 'dataset';
 
 export interface SageMakerNameParts {
   model: string;

@@ -1,0 +1,227 @@
+// The streaming merge against a real S3 (s3rver): versions built from a parent and new objects, the
+// fixed holdout over three versions, idempotent re-runs counted in S3 writes, every input row
+// accounted for, conflicts under each policy, retention and recency copies, a spilling index, and
+// the channel objects (CSV parts, ManifestFile, augmented manifest, gzip).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mergeDatasetVersion } from '../activities/dataset';
+import type { DatasetVersionSummary } from '../activities/types';
+import { parsePipelineConfig, type PipelineConfig, type PipelineConfigInput } from '../domain/config';
+import type { DatasetVersionManifest, RowRecord } from '../domain/dataset-merge/manifest';
+import type { Split } from '../domain/dataset-version';
+import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../local/s3';
+
+const BUCKET = 'dataset-test';
+let dataDir: string;
+let local: LocalS3;
+let s3: S3Client;
+/** S3 calls that write (PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload), by command name. */
+const writes: string[] = [];
+let prefixes = 0;
+
+before(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'dataset-test-'));
+  local = await startLocalS3({ directory: path.join(dataDir, 's3'), buckets: [BUCKET] });
+  s3 = new S3Client({ region: 'us-east-1', endpoint: local.endpoint, credentials: LOCAL_S3_CREDENTIALS, forcePathStyle: true });
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (/^(PutObject|CreateMultipartUpload|UploadPart|CompleteMultipartUpload)Command$/.test(context.commandName ?? '')) writes.push(context.commandName!);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countWrites' },
+  );
+});
+
+after(async () => {
+  await local?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** A fresh model name and prefixes, so tests do not see each other's objects. */
+function scenario(dataset: Partial<PipelineConfigInput['dataset']> = {}): PipelineConfig {
+  const n = ++prefixes;
+  return parsePipelineConfig({
+    model: `model-${n}`,
+    roleArn: 'arn:aws:iam::000000000000:role/SageMakerRetraining',
+    predictorType: 'binary_classifier',
+    endpoint: { name: 'e', captureS3Uri: `s3://${BUCKET}/capture` },
+    dataset: {
+      rootS3Uri: `s3://${BUCKET}/datasets`,
+      newDataS3Uri: `s3://${BUCKET}/labels-${n}`,
+      schema: { label: { name: 'y', classes: 2 }, features: [{ name: 'a', type: 'numerical' }, { name: 'b', type: 'numerical' }] },
+      ...dataset,
+    },
+    training: { image: 'img', outputS3Uri: `s3://${BUCKET}/training` },
+    evaluation: { image: 'img', outputS3Uri: `s3://${BUCKET}/evaluation` },
+    reportsS3Uri: `s3://${BUCKET}/reports`,
+  });
+}
+
+async function putLabels(config: PipelineConfig, name: string, lines: string[]): Promise<void> {
+  const key = `${config.dataset.newDataS3Uri.slice(`s3://${BUCKET}/`.length)}/${name}`;
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: lines.join('\n') + '\n' }));
+}
+
+async function text(uri: string): Promise<string> {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri)!;
+  const object = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  return object.Body!.transformToString();
+}
+
+async function manifestOf(summary: DatasetVersionSummary): Promise<DatasetVersionManifest> {
+  return JSON.parse(await text(summary.manifestUri)) as DatasetVersionManifest;
+}
+
+async function rowsOf(manifest: DatasetVersionManifest, split: Split): Promise<RowRecord[]> {
+  return (await text(manifest.splits[split].rowsUri)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as RowRecord);
+}
+
+async function csvLines(manifest: DatasetVersionManifest, split: Split): Promise<string[]> {
+  const lines: string[] = [];
+  for (const o of manifest.splits[split].objects) lines.push(...(await text(o.uri)).split('\n').filter(Boolean));
+  return lines;
+}
+
+const merge = (config: PipelineConfig, parent: DatasetVersionSummary | null) => mergeDatasetVersion(s3, { config, parentManifestUri: parent?.manifestUri ?? null });
+
+/** Rows of distinct features: label = i % 2. */
+const distinct = (from: number, count: number) => Array.from({ length: count }, (_, i) => `${(from + i) % 2},${from + i},${(from + i) * 0.5}`);
+
+describe('a dataset version', () => {
+  it('accounts for every input row in exactly one place, and records the equation', async () => {
+    const config = scenario();
+    await putLabels(config, 'a.csv', [...distinct(0, 200), '1,0,0', '1,0,0', '', 'x,1,2', '1,2', '0,1,abc']);
+    const v1 = await merge(config, null);
+    const m = await manifestOf(v1);
+    assert.equal(m.counts.inputs.newLines, 205);
+    assert.equal(m.counts.blankLines, 1);
+    // '1,0,0' twice: distinct(0,..) holds '0,0,0', so the key conflicts; quarantine-conflicts holds both lines back.
+    assert.equal(m.counts.conflicts, 1);
+    assert.deepEqual(m.counts.quarantinedByReason, { bad_label: 1, wrong_width: 1, not_a_number: 1, conflicting_label: 3 });
+    assert.equal(m.counts.quarantined, 6);
+    assert.equal(m.counts.total, 199);
+    assert.ok(m.conservation.holds, m.conservation.equation);
+    const { train, validation, holdout } = m.counts.splits;
+    assert.equal(train + validation + holdout + m.counts.duplicates + m.counts.overruled + m.counts.quarantined + m.counts.retired.byAge + m.counts.retired.byRowCap, 205);
+    // The quarantine object holds exactly the rejected lines, each with its source location and reason.
+    const quarantined = (await text(m.quarantineUri!)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { source: { uri: string; line: number }; code: string; reason: string; line: string });
+    assert.equal(quarantined.length, m.counts.quarantined);
+    const wrongWidth = quarantined.find((q) => q.code === 'wrong_width')!;
+    assert.equal(wrongWidth.source.line, 205);
+    assert.match(wrongWidth.source.uri, /a\.csv$/);
+    assert.equal(wrongWidth.line, '1,2');
+    // Each split's CSV and row records agree, and the CSV is label first.
+    for (const split of ['train', 'validation', 'holdout'] as const) {
+      const csv = await csvLines(m, split);
+      const rows = await rowsOf(m, split);
+      assert.equal(csv.length, m.counts.splits[split]);
+      assert.deepEqual(csv, rows.map((r) => `${r.label},${r.features}`));
+    }
+    assert.equal(m.classBalance['0']! + m.classBalance['1']!, m.counts.total);
+  });
+
+  it('keeps its holdout across three versions: no row leaves holdout, and new rows fall where their hash says', async () => {
+    const config = scenario({ conflictPolicy: 'newest-wins' });
+    await putLabels(config, 'v1.csv', distinct(0, 400));
+    const v1 = await merge(config, null);
+    const m1 = await manifestOf(v1);
+    const holdout1 = new Set((await rowsOf(m1, 'holdout')).map((r) => r.key));
+    assert.ok(holdout1.size > 40 && holdout1.size < 130, `holdout of 400 rows at 0.2: ${holdout1.size}`);
+
+    // v2: new rows, and every holdout row of v1 relabelled (newest wins, but it stays in holdout).
+    const relabel = (await rowsOf(m1, 'holdout')).map((r) => `${1 - r.label},${r.features}`);
+    await putLabels(config, 'v2.csv', [...distinct(400, 300), ...relabel]);
+    const v2 = await merge(config, v1);
+    const m2 = await manifestOf(v2);
+    assert.equal(m2.parent, v1.versionId);
+    assert.equal(m2.counts.relabelled, holdout1.size);
+    const holdout2 = new Set((await rowsOf(m2, 'holdout')).map((r) => r.key));
+    for (const key of holdout1) assert.ok(holdout2.has(key), `row ${key} left holdout`);
+
+    // v3: a smaller configured holdout share cannot shrink the holdout either.
+    const smaller = { ...config, dataset: { ...config.dataset, holdoutShare: 0.05 } };
+    await putLabels(config, 'v3.csv', distinct(700, 300));
+    const v3 = await merge(smaller, v2);
+    const m3 = await manifestOf(v3);
+    assert.equal(m3.holdout.share, 0.2);
+    const train3 = new Set((await rowsOf(m3, 'train')).map((r) => r.key));
+    const holdout3 = new Set((await rowsOf(m3, 'holdout')).map((r) => r.key));
+    for (const key of holdout2) {
+      assert.ok(holdout3.has(key), `row ${key} left holdout in v3`);
+      assert.ok(!train3.has(key), `row ${key} moved from holdout into train`);
+    }
+    for (const m of [m1, m2, m3]) assert.ok(m.conservation.holds, m.conservation.equation);
+    assert.equal(m3.counts.total, 1000);
+  });
+
+  it('is content-addressed: the same inputs give the same id and write nothing', async () => {
+    const config = scenario();
+    await putLabels(config, 'a.csv', distinct(0, 300));
+    const first = await merge(config, null);
+    assert.equal(first.reused, false);
+    const before = writes.length;
+    const again = await merge(config, null);
+    assert.equal(again.versionId, first.versionId);
+    assert.equal(again.reused, true);
+    assert.equal(writes.length, before, `a re-run wrote ${writes.slice(before).join(', ')}`);
+    // New data makes a new version; the old one is untouched.
+    await putLabels(config, 'b.csv', distinct(300, 10));
+    const next = await merge(config, null);
+    assert.notEqual(next.versionId, first.versionId);
+  });
+
+  for (const policy of ['keep-existing', 'newest-wins', 'quarantine-conflicts'] as const) {
+    it(`settles conflicting labels under ${policy}`, async () => {
+      const config = scenario({ conflictPolicy: policy });
+      await putLabels(config, 'a.csv', ['0,1,1', '0,2,2']);
+      const v1 = await merge(config, null);
+      // Later: 1,1 relabelled 1 (against the parent); 3,3 labelled 0 then 1 (new against new); 2,2 repeated.
+      await putLabels(config, 'b.csv', ['1,1,1', '0,3,3', '0,2,2']);
+      await putLabels(config, 'c.csv', ['1,3,3']);
+      const v2 = await merge(config, v1);
+      const m = await manifestOf(v2);
+      const all = [...(await rowsOf(m, 'train')), ...(await rowsOf(m, 'validation')), ...(await rowsOf(m, 'holdout'))];
+      const labelOf = (features: string) => all.find((r) => r.features === features)?.label;
+      assert.equal(m.counts.conflicts, 2);
+      assert.equal(m.counts.duplicates, 1);
+      if (policy === 'keep-existing') {
+        assert.equal(labelOf('1,1'), 0);
+        assert.equal(labelOf('3,3'), 0);
+        assert.equal(m.counts.overruled, 2);
+      } else if (policy === 'newest-wins') {
+        // c.csv comes after b.csv (same record time from a quick succession of uploads, then source order).
+        assert.equal(labelOf('1,1'), 1);
+        assert.equal(labelOf('3,3'), 1);
+        assert.equal(m.counts.relabelled, 1);
+        assert.equal(m.counts.overruled, 2);
+      } else {
+        assert.equal(labelOf('1,1'), 0);
+        assert.equal(labelOf('3,3'), undefined);
+        assert.equal(m.counts.quarantinedByReason.conflicting_label, 3);
+        const reasons = (await text(m.quarantineUri!)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { reason: string; source: { uri: string } });
+        assert.ok(reasons.every((r) => /^conflicting_label: key [0-9a-f]{32} matches/.test(r.reason)));
+        assert.ok(reasons.some((r) => /c\.csv$/.test(r.source.uri)));
+      }
+      assert.ok(m.conservation.holds, m.conservation.equation);
+    });
+  }
+
+  it('spills its index to disk past the memory bound and writes the same rows, in the same order', async () => {
+    const inMemory = scenario();
+    const spilling = scenario({ merge: { memoryBytes: 1024 * 1024 } });
+    const lines = [...distinct(0, 30_000), ...distinct(0, 5_000)];
+    await putLabels(inMemory, 'a.csv', lines);
+    await putLabels(spilling, 'a.csv', lines);
+    const a = await manifestOf(await merge(inMemory, null));
+    const b = await manifestOf(await merge(spilling, null));
+    assert.equal(a.merge.spilled, false);
+    assert.equal(b.merge.spilled, true);
+    assert.ok(b.merge.partitions > 1);
+    assert.equal(b.counts.duplicates, 5_000);
+    for (const split of ['train', 'validation', 'holdout'] as const) assert.deepEqual(await csvLines(b, split), await csvLines(a, split));
+  });
+});
