@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import type { Figure } from './figures';
 import { concurrencyFigures } from './concurrency';
+import { datasetSuite } from './dataset';
 import { driftSuite } from './drift';
 import { trainingSuite } from './training';
 
@@ -17,6 +18,8 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   concurrency: concurrencyFigures,
   /** Drift over captured traffic at 1M and 10M records, beside Python peers (numpy/scipy, Evidently): bench/README.md. */
   drift: driftSuite,
+  /** The dataset merge of 1M and 10M parent rows with as many new ones, beside pandas: bench/README.md. */
+  dataset: datasetSuite,
   /**
    * The demo pipeline (drift → dataset → train → evaluate → gate → promote) on the local stack, run 2 of
    * the demo. overheadSeconds = the run's wall time minus the time inside SageMaker jobs and the endpoint update.
