@@ -124,6 +124,9 @@ function featureValue(raw: unknown, where: string): number {
 }
 
 function payloadFormat(payload: CapturedPayload): 'csv' | 'json' {
+  // The common content types, before the general rule's string work (this runs once per record).
+  if (payload.contentType === 'text/csv') return 'csv';
+  if (payload.contentType === 'application/json') return 'json';
   const mediaType = payload.contentType.split(';')[0]!.trim().toLowerCase();
   if (mediaType.includes('csv')) return 'csv';
   if (mediaType.includes('json')) return 'json';
@@ -143,6 +146,12 @@ export interface CaptureFieldRows {
 }
 
 function csvFieldRows(text: string, featureCount: number): CaptureFieldRows {
+  if (!text.includes('\n') && !text.endsWith('\r') && text.trim() !== '') {
+    // One row, the usual request: no line splitting.
+    const fields = text.split(',');
+    if (fields.length !== featureCount) throw new CaptureFormatError('input row 1', `has ${fields.length} values, expected ${featureCount} features`);
+    return { format: 'csv', rows: [fields], positions: [1] };
+  }
   const rows: unknown[][] = [];
   const positions: number[] = [];
   const lines = text.split('\n');
