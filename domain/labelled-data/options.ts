@@ -78,7 +78,7 @@ export const LabelledDataInputSchema = z
     }
   })
   .prefault({});
-export type LabelledDataInputOptions = z.input<typeof LabelledDataInputSchema>;
+export type LabelledDataInputOptions = NonNullable<z.input<typeof LabelledDataInputSchema>>;
 /** The reader options, as the config parses them (`config.dataset.input`). */
 export type LabelledDataOptions = z.output<typeof LabelledDataInputSchema>;
 
