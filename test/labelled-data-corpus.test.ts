@@ -120,7 +120,7 @@ const corpus: Case[] = [
   { name: 'an empty manifest object', ...manifest, line: '{}', code: 'empty_record', where: /empty object/ },
   // Label-quality filters
   { name: 'a label below the minimum confidence', ...manifest, options: { ...manifest.options, labelQuality: { minConfidence: 0.99 } }, line: manifestLine(), code: 'low_confidence', where: /^"churn-review-metadata"\."confidence" is 0\.95, below labelQuality\.minConfidence 0\.99$/ },
-  { name: 'no confidence when a minimum is set', ...manifest, options: { ...manifest.options, labelQuality: { minConfidence: 0.5 } }, line: manifestLine({}, { confidence: undefined }), code: 'low_confidence', where: /^"churn-review-metadata"\."confidence" is missing labelQuality\.minConfidence 0\.5$/ },
+  { name: 'no confidence when a minimum is set', ...manifest, options: { ...manifest.options, labelQuality: { minConfidence: 0.5 } }, line: manifestLine({}, { confidence: undefined }), code: 'low_confidence', where: /^"churn-review-metadata"\."confidence" is missing; keeping a label needs labelQuality\.minConfidence 0\.5$/ },
   { name: 'an automated label when only human ones are kept', ...manifest, options: { ...manifest.options, labelQuality: { humanAnnotatedOnly: true } }, line: manifestLine({}, { 'human-annotated': 'no' }), code: 'not_human_annotated', where: /^"churn-review-metadata"\."human-annotated" is "no"/ },
   { name: 'a label from a job not allowed', ...manifest, options: { ...manifest.options, labelQuality: { allowedJobNames: ['churn-review-v2'] } }, line: manifestLine(), code: 'job_not_allowed', where: /^"churn-review-metadata"\."job-name" is "labeling-job\/churn-review", not in labelQuality\.allowedJobNames \(churn-review-v2\)$/ },
 ];

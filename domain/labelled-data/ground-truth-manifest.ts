@@ -70,7 +70,7 @@ function qualityVerdict(meta: Metadata, name: string, quality: LabelQuality): Ou
     return reject('not_human_annotated', `"${name}"."human-annotated" ${is}; labelQuality.humanAnnotatedOnly keeps only "yes"`);
   }
   if (quality.minConfidence !== undefined && !(meta.confidence !== undefined && meta.confidence >= quality.minConfidence)) {
-    const is = meta.confidence === undefined ? 'is missing' : `is ${meta.confidence}, below`;
+    const is = meta.confidence === undefined ? 'is missing; keeping a label needs' : `is ${meta.confidence}, below`;
     return reject('low_confidence', `"${name}"."confidence" ${is} labelQuality.minConfidence ${quality.minConfidence}`);
   }
   const allowed = quality.allowedJobNames;
