@@ -10,6 +10,7 @@ import { demoConfig } from '../local/demo-data';
 import {
   joinCapturedWithGroundTruth,
   labelledDataOptions,
+  parseIsoTime,
   readLabelledLine,
   type LabelledDataFormat,
   type LabelledDataInputOptions,
@@ -328,5 +329,31 @@ describe('dataset.input in the pipeline config', () => {
     ]);
     const unknownFeature = issues(withDataset((d) => (d.input = { format: 'jsonl', fields: { features: { nope: 'x' } } })));
     assert.deepEqual(unknownFeature, ['dataset.input.fields.features.nope: "nope" is not a feature of dataset.schema']);
+  });
+});
+
+describe('times and bytes', () => {
+  it('reads ISO 8601 times to UTC milliseconds; a time without a zone is UTC, never local', () => {
+    assert.equal(parseIsoTime('2018-10-18T22:18:13.527256'), '2018-10-18T22:18:13.527Z');
+    assert.equal(parseIsoTime('2024-05-02T09:15:00+02:00'), '2024-05-02T07:15:00.000Z');
+    assert.equal(parseIsoTime('2024-05-02T09:15:00-0530'), '2024-05-02T14:45:00.000Z');
+    assert.equal(parseIsoTime('2024-05-02'), '2024-05-02T00:00:00.000Z');
+    assert.equal(parseIsoTime('2024-05-02 09:15'), '2024-05-02T09:15:00.000Z');
+    for (const bad of ['2024-02-30', '2024-13-01T00:00:00Z', '2024-05-02T24:00:00Z', '1714641300', 'May 2, 2024', '']) assert.equal(parseIsoTime(bad), null, bad);
+  });
+
+  it('locates the first bad byte after multi-byte characters, and a sequence cut off at the end', () => {
+    const options = labelledDataOptions({ format: 'jsonl' });
+    const read = (bytes: number[]) => readLabelledLine('jsonl', new Uint8Array(bytes), { schema: churn, source: { uri: 'u', line: 1 }, options });
+    const text = [...new TextEncoder().encode('{"n":"é€')];
+    const cut = read([...text, 0xe2, 0x82]);
+    assert.ok(!cut.ok && cut.code === 'not_utf8');
+    assert.equal(cut.reason, `byte ${text.length + 1} (0xe2) does not start a valid UTF-8 sequence`);
+    const surrogate = read([...text, 0xed, 0xa0, 0x80, 0x22, 0x7d]);
+    assert.ok(!surrogate.ok && surrogate.reason.startsWith(`byte ${text.length + 1} (0xed)`));
+    const fine = read([...new TextEncoder().encode(JSON.stringify({ churn: 1, account_length: 1, day_mins: 2, eve_mins: 3, cust_serv_calls: 4, note: 'naïve € 😀' }))]);
+    assert.ok(fine.ok, 'valid multi-byte text passes');
+    const bom = read([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(JSON.stringify({ churn: 0, account_length: 1, day_mins: 2, eve_mins: 3, cust_serv_calls: 4 }))]);
+    assert.ok(bom.ok, 'a byte-order mark is dropped');
   });
 });
