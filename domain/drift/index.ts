@@ -36,7 +36,8 @@ export {
   type DatasetSplitProfileJson,
   type DatasetSplitStats,
 } from './profiling';
-export { modelMonitorStatistics, type ModelMonitorStatistics } from './statistics-json';
+// statistics.json has one writer, Model Monitor's format module's; re-exported for the drift stage.
+export { modelMonitorStatistics } from '../model-monitor/profile-statistics';
 export {
   DriftInputError,
   type ComparisonBasis,

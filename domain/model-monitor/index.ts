@@ -39,5 +39,6 @@ export {
 } from './violations';
 export { readModelMonitorBaseline, type ModelMonitorBaseline, type ReferenceFeature, type BaselineDriftMethod } from './baseline';
 export { runModelMonitorChecks, type ModelMonitorCheckInput, type ModelMonitorCheckResult, type FeatureDrift } from './checks';
-export { modelMonitorBuckets, MODEL_MONITOR_BUCKETS, type KllBucket } from './buckets';
+export { modelMonitorBuckets, MODEL_MONITOR_BUCKETS, type KllBucket, type WeightedValues } from './buckets';
+export { modelMonitorStatistics } from './profile-statistics';
 export { cdfGap, categoricalLInfinity, categoricalChiSquared, robustDistance, ROBUST_ALLOWANCE } from './distance';
