@@ -36,8 +36,10 @@ export interface ConcurrencyRun {
   callsPerSecondStarting: number;
   callsPerSecondSteady: number;
   throttles: number;
-  /** Training jobs created beyond one per pipeline (each pipeline makes one attempt). */
+  /** Training jobs created beyond one per pipeline still running (each makes one attempt). */
   extraJobs: number;
+  /** Pipelines that ended (failed) before or during the measurement: none should. */
+  pipelinesFailed: number;
 }
 
 /** One measured run: `callsPerSecond` is the worker's budget (a huge number lifts it). */
@@ -92,11 +94,19 @@ export async function concurrentWaits(pipelines: number, callsPerSecond: number,
       );
     }
     process.stderr.write(`concurrency (${label}): ${pipelines} pipelines started\n`);
-    for (let last = 0; waiting.size < pipelines; ) {
+    // A pipeline that failed (the unbudgeted peer's throttled calls can exhaust retries) never waits.
+    const failed = async () => {
+      let n = 0;
+      for await (const _ of client.workflow.list({ query: `WorkflowId STARTS_WITH "bench-concurrency-${label}-" AND ExecutionStatus != "Running"` })) n++;
+      return n;
+    };
+    let closed = 0;
+    for (let last = 0, tick = 0; waiting.size + closed < pipelines; tick++) {
+      if (tick % 15 === 14) closed = await failed();
       await new Promise((resolve) => setTimeout(resolve, 1000));
       if (worker.exitCode !== null) throw new Error(`the worker exited with ${worker.exitCode}; see ${path.join(dataDir, 'worker.log')}`);
       if (waiting.size - last >= 100 || Date.now() - started > 1_800_000) {
-        process.stderr.write(`concurrency (${label}): ${waiting.size}/${pipelines} waiting\n`);
+        process.stderr.write(`concurrency (${label}): ${waiting.size}/${pipelines} waiting, ${closed} ended\n`);
         last = waiting.size;
         if (Date.now() - started > 1_800_000) throw new Error(`only ${waiting.size} of ${pipelines} pipelines reached their training wait in 30 minutes`);
       }
@@ -107,6 +117,7 @@ export async function concurrentWaits(pipelines: number, callsPerSecond: number,
     await new Promise((resolve) => setTimeout(resolve, STEADY_WINDOW_SECONDS * 1000));
     const steadyCalls = callTimes.length - startingCalls;
     const steadyRssKiB = await rssKiB(worker.pid!);
+    closed = await failed();
     return {
       pipelines,
       peakRssMiB: Math.round(peakRssKiB / 1024),
@@ -115,7 +126,8 @@ export async function concurrentWaits(pipelines: number, callsPerSecond: number,
       callsPerSecondStarting: round(startingCalls / ((allWaiting - started) / 1000)),
       callsPerSecondSteady: round(steadyCalls / STEADY_WINDOW_SECONDS),
       throttles,
-      extraJobs: created.size - pipelines,
+      extraJobs: created.size - (pipelines - closed),
+      pipelinesFailed: closed,
     };
   } finally {
     clearInterval(sampler);
@@ -175,6 +187,7 @@ export async function concurrencyFigures(): Promise<Figure[]> {
     { name: 'concurrentWaitsCallsPerSecondStarting', value: ours.callsPerSecondStarting, unit: 'calls/s', target: `<= ${SERVER_CALLS_PER_SECOND}`, peer: peer.callsPerSecondStarting },
     { name: 'concurrentWaitsCallsPerSecondSteady', value: ours.callsPerSecondSteady, unit: 'calls/s', target: `<= ${SERVER_CALLS_PER_SECOND}`, peer: peer.callsPerSecondSteady },
     { name: 'concurrentWaitsSecondsUntilAllWaiting', value: ours.secondsUntilAllWaiting, unit: 's', target: null, peer: peer.secondsUntilAllWaiting },
+    { name: 'concurrentWaitsPipelinesFailed', value: ours.pipelinesFailed, unit: 'runs', target: '<= 0', peer: peer.pipelinesFailed },
     { name: 'concurrentWaitsExtraJobs', value: ours.extraJobs, unit: 'jobs', target: '<= 0', peer: peer.extraJobs },
   ];
 }

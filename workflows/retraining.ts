@@ -99,7 +99,9 @@ function activitiesFor(config: PipelineConfig) {
     registry: proxyActivities<RetrainingActivities>({
       startToCloseTimeout: config.orchestration.callTimeoutSeconds * 1000,
       heartbeatTimeout,
-      retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+      // No attempt cap: what a retry cannot fix leaves the activity marked non-retryable (activities/aws-failures.ts),
+      // and what remains is transient. A cap would fail a run on a busy account's throttling.
+      retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
     }),
     // Streaming over captured traffic and datasets: long, and they heartbeat so a dead worker is noticed.
     dataWork: proxyActivities<RetrainingActivities>({
