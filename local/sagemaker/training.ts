@@ -27,7 +27,8 @@ import {
 import { parseImageUri } from './images';
 import { CheckpointMirror, isNonEmptyDir, JobFailure, uploadTarGz } from './job-artifacts';
 import { listPage } from './listing';
-import { downloadManifest, downloadPrefix, joinKey, parseS3Uri } from './s3-objects';
+import { assertChannelsValid, downloadChannel, isPipeChannel, PipeChannelFeeder } from './channel-data';
+import { joinKey, parseS3Uri } from './s3-objects';
 import * as shapes from './shapes';
 import type { TrainingJobRecord } from './store';
 
@@ -48,6 +49,8 @@ interface RunningTraining {
   injectedFailure?: string;
   /** Ends a pause (an injected slow step) early, on stop. */
   wake?: () => void;
+  /** Why feeding a Pipe channel failed (a bad augmented manifest, say): the job fails with it. */
+  pipeFailure?: string;
 }
 
 export class TrainingService {
@@ -61,6 +64,7 @@ export class TrainingService {
     const name = input.TrainingJobName!;
     assertSpotSettings(input);
     assertUniqueChannels(input.InputDataConfig ?? []);
+    assertChannelsValid(input);
     const tagged = faultsFromTags(input.Tags);
     const algorithm = input.AlgorithmSpecification!;
     if (!algorithm.TrainingImage) {
@@ -286,6 +290,7 @@ export class TrainingService {
     };
     let checkpointTimer: NodeJS.Timeout | undefined;
     let checkpoints: CheckpointMirror | undefined;
+    let pipes: PipeChannelFeeder[] = [];
     // Real time at which Training first began; timed faults and MaxRuntime count from it.
     let trainingSince: number | undefined;
     try {
@@ -320,6 +325,7 @@ export class TrainingService {
         const args = request.AlgorithmSpecification!.ContainerArguments?.map((a) => translateArgument(a, optMl)) ?? ['train'];
         this.transition(record, 'Training', 'Training image download completed. Training in progress.');
         const metrics = metricMatchers(request);
+        pipes = await this.startPipes(request, optMl, runtime);
         const container = await LocalContainer.start({
           entryFile: program.entryFile,
           args: [...program.leadingArgs, ...args],
@@ -338,6 +344,7 @@ export class TrainingService {
         for (const fault of timed) after(fault.seconds!, () => this.fire(record, runtime, fault, timed));
         if (checkpoints) checkpointTimer = setInterval(() => void checkpoints!.sync(), this.ctx.checkpointSyncMs);
         const exit = await container.exited;
+        await Promise.all(pipes.map((p) => p.stop()));
         clearTimers();
         clearInterval(checkpointTimer);
 
@@ -353,6 +360,7 @@ export class TrainingService {
 
         if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl);
         if (runtime.injectedFailure) throw new JobFailure(runtime.injectedFailure);
+        if (runtime.pipeFailure) throw new JobFailure(runtime.pipeFailure);
         if (exit.code !== 0) {
           throw new JobFailure(await algorithmFailureReason(optMl, container, exit.code));
         }
@@ -368,6 +376,7 @@ export class TrainingService {
     } catch (err) {
       clearTimers();
       clearInterval(checkpointTimer);
+      await Promise.all(pipes.map((p) => p.stop()));
       record.trainingEndTime ??= this.now(record);
       if (runtime.stopCause) return await this.finishStopped(record, runtime, optMl).catch(() => undefined);
       record.status = 'Failed';
@@ -478,18 +487,30 @@ export class TrainingService {
     );
   }
 
+  /** Pipe channels' FIFOs, made before the container starts and fed while it runs (channel-data.ts). */
+  private async startPipes(request: CreateTrainingJobRequest, optMl: string, runtime: RunningTraining): Promise<PipeChannelFeeder[]> {
+    const feeders: PipeChannelFeeder[] = [];
+    for (const channel of request.InputDataConfig ?? []) {
+      if (!isPipeChannel(channel, request)) continue;
+      feeders.push(
+        await PipeChannelFeeder.start(this.ctx.s3, channel, path.join(optMl, 'input', 'data'), (reason) => {
+          runtime.pipeFailure ??= reason;
+          void runtime.container?.stop(0);
+        }),
+      );
+    }
+    return feeders;
+  }
+
   private async downloadChannels(request: CreateTrainingJobRequest, optMl: string): Promise<void> {
     for (const channel of request.InputDataConfig ?? []) {
       const source = channel.DataSource?.S3DataSource;
       if (!source) throw new JobFailure(`ClientError: Channel ${channel.ChannelName} has no S3DataSource; only S3 data sources are available locally.`);
+      // Pipe channels stream while the container runs; nothing lands on the volume.
+      if (isPipeChannel(channel, request)) continue;
       const dest = path.join(optMl, 'input', 'data', channel.ChannelName!);
       await mkdir(dest, { recursive: true });
-      const count =
-        source.S3DataType === 'ManifestFile'
-          ? await downloadManifest(this.ctx.s3, source.S3Uri!, dest).catch((err: Error) => {
-              throw new JobFailure(`ClientError: Could not download manifest file ${source.S3Uri}: ${err.message}`);
-            })
-          : await downloadPrefix(this.ctx.s3, source.S3Uri!, dest);
+      const count = await downloadChannel(this.ctx.s3, channel, dest);
       if (count === 0) {
         const { bucket } = parseS3Uri(source.S3Uri!);
         throw new JobFailure(
