@@ -546,26 +546,33 @@ class SplitCsvWriter {
   }
 }
 
-/** An object of JSON Lines (row records, quarantine) through one writer. */
+/** An object of JSON Lines (row records, quarantine). A lazy one is created by its first line: no lines, no object. */
 class LinesWriter {
   lines = 0;
+  private writer: ObjectWriter | null = null;
+
   constructor(
-    private readonly writer: ObjectWriter,
+    private readonly io: ObjectIo,
     readonly uri: string,
-  ) {}
+    private readonly contentType: string,
+    lazy = false,
+  ) {
+    if (!lazy) this.writer = io.create(uri, contentType);
+  }
 
   write(line: string): Promise<void> | undefined {
     this.lines++;
+    this.writer ??= this.io.create(this.uri, this.contentType);
     return this.writer.write(line);
   }
 
   async close(): Promise<VersionObject> {
-    const { bytes } = await this.writer.close();
+    const bytes = this.writer ? (await this.writer.close()).bytes : 0;
     return { uri: this.uri, lines: this.lines, bytes };
   }
 
-  abort(): Promise<void> {
-    return this.writer.abort();
+  async abort(): Promise<void> {
+    await this.writer?.abort();
   }
 }
 
@@ -609,7 +616,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
   const index = new DedupIndex(plan.memoryBytes, ensureWorkDir, (buffered) => (bytesRead > 0 ? (buffered * Math.max(totalBytes, bytesRead)) / bytesRead : buffered));
 
   const quarantineUri = s3Join(plan.versionUri, 'quarantine', 'rows.jsonl');
-  const quarantine = new LinesWriter(io.create(quarantineUri, 'application/x-ndjson'), quarantineUri);
+  const quarantine = new LinesWriter(io, quarantineUri, 'application/x-ndjson', true);
   const csv = Object.fromEntries(
     SPLITS.map((s) => [s, new SplitCsvWriter(io, s3Join(plan.versionUri, 'csv', s), plan.channels.objectRows, false)]),
   ) as Record<Split, SplitCsvWriter>;
@@ -617,7 +624,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     ? { train: new SplitCsvWriter(io, s3Join(plan.versionUri, 'csv-gzip', 'train'), plan.channels.objectRows, true), validation: new SplitCsvWriter(io, s3Join(plan.versionUri, 'csv-gzip', 'validation'), plan.channels.objectRows, true) }
     : null;
   const rowsUri = (s: Split) => s3Join(plan.versionUri, 'rows', `${s}.jsonl`);
-  const rows = Object.fromEntries(SPLITS.map((s) => [s, new LinesWriter(io.create(rowsUri(s), 'application/jsonlines'), rowsUri(s))])) as Record<Split, LinesWriter>;
+  const rows = Object.fromEntries(SPLITS.map((s) => [s, new LinesWriter(io, rowsUri(s), 'application/jsonlines')])) as Record<Split, LinesWriter>;
   const writers = { abort: async () => Promise.all([quarantine.abort(), ...SPLITS.map((s) => csv[s].abort()), ...SPLITS.map((s) => rows[s].abort())]) };
 
   try {

@@ -18,6 +18,7 @@ export const BUILT_IN_IMAGES: Readonly<Record<string, AlgorithmImage>> = {
     process: 'local/algorithms/evaluation/evaluate.ts',
   },
   'sagemaker-retraining-drift': { process: 'local/algorithms/drift/profile.ts' },
+  'sagemaker-retraining-dataset': { process: 'local/algorithms/dataset/expand.ts' },
 };
 
 export interface ImageReference {
