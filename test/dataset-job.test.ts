@@ -89,13 +89,13 @@ const championOn = (manifestUri: string): Champion => ({
 });
 
 const runId = 'run-1';
-const expandInActivity = (config: PipelineConfig, champion: Champion | null) =>
+const expandInActivity = (config: PipelineConfig, champion: Champion | null): Promise<DatasetVersionSummary> =>
   new MockActivityEnvironment({ workflowExecution: { workflowId: `wf-${config.model}`, runId }, heartbeatTimeoutMs: 60_000 }).run(
     expandDataset,
     s3,
     { config, champion },
     { sagemaker, polling: { firstMs: 100, maxMs: 200, factor: 2 } },
-  );
+  ) as Promise<DatasetVersionSummary>;
 
 async function datasetJobs(): Promise<string[]> {
   const page = await sagemaker.send(new ListProcessingJobsCommand({ MaxResults: 100 }));

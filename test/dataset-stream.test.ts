@@ -3,7 +3,7 @@
 // accounted for, conflicts under each policy, retention and recency copies, a spilling index, and
 // the channel objects (CSV parts, ManifestFile, augmented manifest, gzip).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -223,5 +223,68 @@ describe('a dataset version', () => {
     assert.ok(b.merge.partitions > 1);
     assert.equal(b.counts.duplicates, 5_000);
     for (const split of ['train', 'validation', 'holdout'] as const) assert.deepEqual(await csvLines(b, split), await csvLines(a, split));
+  });
+
+  it('reads JSON Lines with record keys and times: retention by age, then recency copies in train only', async () => {
+    const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString();
+    const config = scenario({
+      input: { format: 'jsonl', fields: { key: 'id', time: 'at' } },
+      dedupKey: 'record-key',
+      conflictPolicy: 'newest-wins',
+      retention: { maxAgeDays: 30, recencyWeights: { halfLifeDays: 10, maxCopies: 4 } },
+    });
+    // One customer a day for 100 days; customer 99 is relabelled on day 100 with new features.
+    const lines = Array.from({ length: 100 }, (_, d) => JSON.stringify({ id: `c${d}`, y: d % 2, a: d, b: d / 2, at: day(d) }));
+    lines.push(JSON.stringify({ id: 'c99', y: 0, a: 99.5, b: 1, at: day(100) }), '{"id": "c7", "y": 1, "a": 1', JSON.stringify({ id: 'c8', y: 1, a: 1, b: 2 }));
+    await putLabels(config, 'a.jsonl', lines);
+    const m = await manifestOf(await merge(config, null));
+    assert.ok(m.conservation.holds, m.conservation.equation);
+    assert.equal(m.retention.newestRecordTime, day(100));
+    assert.equal(m.retention.oldestKept, day(70));
+    assert.equal(m.counts.retired.byAge, 70);
+    assert.equal(m.counts.total, 30);
+    assert.equal(m.counts.overruled, 1);
+    assert.deepEqual(m.counts.quarantinedByReason, { truncated_json: 1, bad_time: 1 });
+    const train = await rowsOf(m, 'train');
+    const c99 = [...train, ...(await rowsOf(m, 'validation')), ...(await rowsOf(m, 'holdout'))].filter((r) => r.key === 'c99' && !r.copy);
+    assert.deepEqual(c99.map((r) => [r.features, r.label, r.time]), [['99.5,1', 0, day(100)]]);
+    // Copies: 4 for the newest rows, fewer with age, one at least; only in train.
+    const lines99 = train.filter((r) => r.key === 'c99');
+    if (lines99.length) assert.equal(lines99.length, 4);
+    assert.equal(m.counts.trainLines, train.length);
+    assert.equal((await csvLines(m, 'train')).length, train.length);
+    assert.ok(m.counts.trainLines > m.counts.splits.train);
+    assert.equal((await csvLines(m, 'holdout')).length, m.counts.splits.holdout);
+
+    // The next version caps the rows at the 10 newest.
+    const capped = { ...config, dataset: { ...config.dataset, retention: { maxRows: 10 } } };
+    const v2 = await manifestOf(await merge(capped, await merge(config, null)));
+    assert.equal(v2.counts.total, 10);
+    assert.equal(v2.counts.retired.byRowCap, 20);
+    // Kept: c99 (day 100) and days 90-98; the cutoff lies just past day 89.
+    assert.ok(v2.retention.rowCapKeepsFrom! > day(89) && v2.retention.rowCapKeepsFrom! <= day(90), v2.retention.rowCapKeepsFrom!);
+    assert.ok(v2.conservation.holds, v2.conservation.equation);
+  });
+
+  it('reads Ground Truth output manifests, with label-quality filters counted as quarantined', async () => {
+    // test/fixtures/labelled-data/churn-review-output.manifest: the labelled-data fixture in Ground Truth's output format.
+    const config = scenario({
+      schema: {
+        label: { name: 'churn', classes: 2, classNames: ['stays', 'churns'] },
+        features: ['account_length', 'day_mins', 'eve_mins', 'cust_serv_calls'].map((name) => ({ name, type: 'numerical' as const })),
+      },
+      input: { format: 'ground-truth-manifest', fields: { label: 'churn-review', key: 'id' }, labelQuality: { minConfidence: 0.7 } },
+      dedupKey: 'record-key',
+    });
+    const fixture = await readFile(path.join(__dirname, 'fixtures', 'labelled-data', 'churn-review-output.manifest'), 'utf8');
+    await putLabels(config, 'output.manifest', fixture.trim().split('\n'));
+    const m = await manifestOf(await merge(config, null));
+    assert.ok(m.conservation.holds, m.conservation.equation);
+    assert.equal(m.counts.inputs.newLines, 6);
+    // Two of its six labels are below 0.7 confidence (0.62, and 0.0 from a single worker): filtered, counted, kept in the quarantine object.
+    assert.equal(m.counts.quarantinedByReason.low_confidence, 2);
+    const keys = [...(await rowsOf(m, 'train')), ...(await rowsOf(m, 'validation')), ...(await rowsOf(m, 'holdout'))].map((r) => r.key).sort();
+    assert.ok(keys.includes('acct-0001') && !keys.includes('acct-0003'));
+    assert.equal(keys.length, m.counts.total);
   });
 });
