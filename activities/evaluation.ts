@@ -72,7 +72,7 @@ export async function startEvaluation(sagemaker: SageMakerClient, input: Evaluat
       Outputs: [{ OutputName: 'evaluation', S3Output: { S3Uri: outputUri, LocalPath: `${PROCESSING}/output/evaluation`, S3UploadMode: 'EndOfJob' } }],
     },
     ProcessingResources: { ClusterConfig: { InstanceCount: 1, InstanceType: config.evaluation.instanceType as never, VolumeSizeInGB: 10 } },
-    StoppingCondition: { MaxRuntimeInSeconds: 3600 },
+    StoppingCondition: { MaxRuntimeInSeconds: config.evaluation.maxRuntimeInSeconds },
     // These route SageMaker's state-change events back to this run. The processing event carries no
     // tags, so the receiver reads them with ListTags (domain/sagemaker-events.ts).
     Tags: runTags({ model: config.model, workflowId, runId, datasetVersion: dataset.versionId }),

@@ -74,6 +74,8 @@ async function stopBench(bench: Bench): Promise<void> {
 function config(faults?: string): PipelineConfigInput {
   const c = demoConfig({ metricDefinitions: LINEAR_LEARNER_METRIC_DEFINITIONS }) as PipelineConfigInput & { training: Record<string, unknown> };
   c.training = { ...c.training, maxRuntimeInSeconds: 86_400, ...(faults ? { tags: { 'local-sagemaker:faults': faults } } : {}) };
+  // At 3,600 simulated seconds per real one, an hour's limit is one real second: too tight for a container's start.
+  (c as { evaluation: Record<string, unknown> }).evaluation = { ...(c as { evaluation: Record<string, unknown> }).evaluation, maxRuntimeInSeconds: 86_400 };
   return c;
 }
 

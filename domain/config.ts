@@ -110,6 +110,29 @@ export const PipelineConfigSchema = z
     }),
     drift: z
       .object({
+        /**
+         * What the window is compared with: the training data of the champion's dataset version, or a
+         * Model Monitor baseline (a baseline job's statistics.json and constraints.json), whose KLL sketches
+         * and categorical buckets become the reference and whose monitoring_config picks each feature's
+         * method and threshold (docs/drift.md).
+         */
+        baseline: z
+          .discriminatedUnion('kind', [
+            z.object({ kind: z.literal('dataset') }),
+            z.object({ kind: z.literal('model-monitor'), statisticsS3Uri: s3Uri, constraintsS3Uri: s3Uri }),
+          ])
+          .default({ kind: 'dataset' }),
+        /**
+         * default: a method per feature (Evidently's table, or the Model Monitor baseline's config) and the
+         * drifted share against driftShare. model-monitor: Model Monitor's six checks on the window's
+         * statistics.json; features its baseline_drift_check flags count as drifted, against driftShare.
+         */
+        mode: z.enum(['default', 'model-monitor']).default('default'),
+        /**
+         * When the run is given a monitoring execution's constraint_violations.json, count the features its
+         * baseline_drift_check flagged as drifted (otherwise it is recorded as evidence only).
+         */
+        trustModelMonitor: z.boolean().default(false),
         /** How far back to read captured traffic. */
         windowHours: z.number().positive().default(24),
         /** Below this many captured records the verdict is "insufficient data", never "no drift". */
@@ -242,6 +265,8 @@ export const PipelineConfigSchema = z
       outputS3Uri: s3Uri,
       /** The holdout metric the gate compares. */
       metric: metricName.default('accuracy'),
+      /** The evaluation job's StoppingCondition: SageMaker stops it past this. */
+      maxRuntimeInSeconds: z.number().int().min(1).max(432_000).default(3600),
     }),
     gate: z
       .object({
