@@ -44,7 +44,7 @@ import {
 import type { DatasetChannelSettings, DatasetSchema, PipelineConfig } from '../domain/config';
 import { countQuarantined, conservation, emptyCounts, type MergeCounts } from '../domain/dataset-merge/accounting';
 import { channelSettingsIdentity, channelSourceFor, type ChannelSource } from '../domain/dataset-merge/channels';
-import { contentKey, featuresText, partitionOf, placementHash } from '../domain/dataset-merge/keys';
+import { contentKey, featuresText, partitionOf, placementHash, splitFor } from '../domain/dataset-merge/keys';
 import {
   isCurrentManifest,
   MANIFEST_FORMAT,
@@ -280,7 +280,9 @@ const RESOLVE_EXPANSION = 4;
  * of the placement hash), sized so each partition can be resolved within the bound.
  */
 class DedupIndex {
+  /** Serialized lines, joined into chunks: a template-built line is a tree of parts until flattened, several times its length. */
   private buffer: string[] = [];
+  private pending: string[] = [];
   private bufferBytes = 0;
   private partitions: PartitionFile[] | null = null;
   private readonly budget: number;
@@ -308,21 +310,34 @@ class DedupIndex {
       if (wait) await wait;
       return;
     }
-    this.buffer.push(line);
+    this.pending.push(line);
+    if (this.pending.length >= 4096) this.flushPending();
     this.bufferBytes += line.length + STRING_OVERHEAD;
     if (this.bufferBytes > this.budget) await this.spill();
+  }
+
+  private flushPending(): void {
+    if (this.pending.length) this.buffer.push(this.pending.join(''));
+    this.pending = [];
+  }
+
+  /** The buffered lines, one string each. */
+  private takeBuffered(): string[] {
+    this.flushPending();
+    const lines: string[] = [];
+    for (const chunk of this.buffer) for (const line of chunk.split('\n')) if (line) lines.push(line);
+    this.buffer = [];
+    this.bufferBytes = 0;
+    return lines;
   }
 
   private async spill(): Promise<void> {
     const dir = await this.workDir();
     const count = Math.max(2, Math.ceil((this.estimateTotal(this.bufferBytes) * 1.25) / this.budget));
     this.partitions = Array.from({ length: count }, (_, i) => new PartitionFile(path.join(dir, `partition-${String(i).padStart(5, '0')}.tsv`)));
-    const buffered = this.buffer;
-    this.buffer = [];
-    this.bufferBytes = 0;
-    for (const line of buffered) {
+    for (const line of this.takeBuffered()) {
       const p = this.partitions[partitionOf(line.slice(0, line.indexOf('\t')), count)]!;
-      const wait = p.write(line);
+      const wait = p.write(`${line}\n`);
       if (wait) await wait;
     }
   }
@@ -330,9 +345,7 @@ class DedupIndex {
   /** Each partition's lines in turn (one partition in memory at a time). */
   async *partitionsInOrder(): AsyncGenerator<string[]> {
     if (!this.partitions) {
-      const lines = this.buffer;
-      this.buffer = [];
-      yield lines;
+      yield this.takeBuffered();
       return;
     }
     for (const p of this.partitions) await p.close();
@@ -393,6 +406,7 @@ class S3ObjectWriter implements ObjectWriter {
   private chars = 0;
   private bytes = 0;
   private uploadId: string | undefined;
+  private inflight: Promise<void> | undefined;
   private readonly parts: { PartNumber: number; ETag: string }[] = [];
   private readonly location: { Bucket: string; Key: string };
 
@@ -409,28 +423,36 @@ class S3ObjectWriter implements ObjectWriter {
   write(text: string): Promise<void> | undefined {
     this.chunks.push(text);
     this.chars += text.length;
-    return this.chars >= PART_BYTES ? this.uploadPart() : undefined;
+    return this.chars >= PART_BYTES ? this.startPart() : undefined;
   }
 
-  private async uploadPart(): Promise<void> {
+  /** Sends the buffered part while the caller goes on filling the next: at most one part in flight. */
+  private async startPart(): Promise<void> {
+    if (this.inflight) await this.inflight;
     const body = this.encode(this.chunks.join(''));
     this.chunks = [];
     this.chars = 0;
     this.uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ ...this.location, ContentType: this.contentType }))).UploadId!;
     const PartNumber = this.parts.length + 1;
-    const part = await this.s3.send(new UploadPartCommand({ ...this.location, UploadId: this.uploadId, PartNumber, Body: body }));
-    this.parts.push({ PartNumber, ETag: part.ETag! });
+    this.parts.push({ PartNumber, ETag: '' });
     this.bytes += body.length;
+    this.inflight = this.s3.send(new UploadPartCommand({ ...this.location, UploadId: this.uploadId, PartNumber, Body: body })).then((part) => {
+      this.parts[PartNumber - 1]!.ETag = part.ETag!;
+      this.inflight = undefined;
+    });
+    // A failed part fails the next write or the close.
+    this.inflight.catch(() => undefined);
   }
 
   async close(): Promise<{ bytes: number }> {
-    if (this.uploadId === undefined) {
+    if (this.uploadId === undefined && !this.inflight) {
       const body = this.encode(this.chunks.join(''));
       this.chunks = [];
       await this.s3.send(new PutObjectCommand({ ...this.location, Body: body, ContentType: this.contentType }));
       return { bytes: body.length };
     }
-    if (this.chars > 0) await this.uploadPart();
+    if (this.chars > 0) await this.startPart();
+    if (this.inflight) await this.inflight;
     await this.s3.send(new CompleteMultipartUploadCommand({ ...this.location, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }));
     return { bytes: this.bytes };
   }
@@ -704,74 +726,73 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     progress.partitionsDone = 0;
     const ageFloor = oldestKept(plan.retention, newest);
     const rowCap = plan.retention.maxRows;
-    // With a row cap, resolved rows wait on disk (or in memory) until the cutoff is known.
-    const held: KeptRow[][] = [];
+    // With a row cap, resolved rows wait on disk until the cutoff is known.
     const heldFiles: string[] = [];
-    const times: number[] = [];
     let timeRange: { min: number; max: number } | null = null;
     let timed = 0;
     let untimed = 0;
 
     for await (const lines of index.partitionsInOrder()) {
       opts.signal?.throwIfAborted();
-      const groups = new Map<string, Observation[]>();
-      for (const line of lines) {
-        const o = deserialize(line, origins);
-        const group = groups.get(o.key);
-        if (group) group.push(o);
-        else groups.set(o.key, [o]);
-      }
-      lines.length = 0;
-      const kept: KeptRow[] = [];
-      for (const group of groups.values()) {
-        const resolution = resolveKey(group, plan.conflictPolicy, plan.shares);
-        if (resolution.conflict) counts.conflicts++;
-        for (const { observation, fate } of resolution.fates) {
-          if (fate.fate === 'duplicate') counts.duplicates++;
-          else if (fate.fate === 'overruled') counts.overruled++;
-          else if (fate.fate === 'quarantined') {
-            const colon = observation.origin.lastIndexOf(':');
-            await quarantineLine(observation.origin.slice(0, colon), Number(observation.origin.slice(colon + 1)), `${observation.label},${observation.features}`, fate.code, fate.reason);
-          }
-        }
-        if (!resolution.kept) continue;
-        const { observation, split, isNew, relabelled } = resolution.kept;
-        // Relabelled: the parent's own row gave way to a newer line; it is the overruled one.
-        if (relabelled) counts.relabelled++;
+      // Lines begin with the placement hash: sorted, a key's observations sit together, in hash order.
+      lines.sort();
+      const out = rowCap === undefined ? null : new PartitionFile(path.join(await ensureWorkDir(), `resolved-${String(heldFiles.length).padStart(5, '0')}.tsv`));
+      if (out) heldFiles.push(out.file);
+      const take = async (observation: Observation, split: Split, isNew: boolean) => {
         if (ageFloor !== null && observation.time !== null && observation.time < ageFloor) {
           counts.retired.byAge++;
-          continue;
+          return;
         }
         if (isNew) counts.new++;
-        kept.push({ observation, split, isNew });
-      }
-      groups.clear();
-      kept.sort((a, b) => (a.observation.hash < b.observation.hash ? -1 : a.observation.hash > b.observation.hash ? 1 : 0));
-      if (rowCap === undefined) {
-        for (const row of kept) await emit(row);
-      } else {
-        for (const row of kept) {
-          const t = row.observation.time;
-          if (t === null) untimed++;
-          else {
-            timed++;
-            timeRange = timeRange ? { min: Math.min(timeRange.min, t), max: Math.max(timeRange.max, t) } : { min: t, max: t };
-          }
+        if (!out) return emit({ observation, split, isNew });
+        const t = observation.time;
+        if (t === null) untimed++;
+        else {
+          timed++;
+          timeRange = timeRange ? { min: Math.min(timeRange.min, t), max: Math.max(timeRange.max, t) } : { min: t, max: t };
         }
-        if (index.spilled) {
-          const file = path.join(await ensureWorkDir(), `resolved-${String(heldFiles.length).padStart(5, '0')}.tsv`);
-          const out = new PartitionFile(file);
-          for (const row of kept) {
-            const wait = out.write(`${row.split}\t${row.isNew ? 1 : 0}\t${serialize(row.observation, origins.refOf(row.observation.origin))}`);
-            if (wait) await wait;
-          }
-          await out.close();
-          heldFiles.push(file);
+        const wait = out.write(`${split}\t${isNew ? 1 : 0}\t${serialize(observation, origins.refOf(observation.origin))}`);
+        if (wait) await wait;
+      };
+      for (let i = 0; i < lines.length; ) {
+        const hash = lines[i]!.slice(0, lines[i]!.indexOf('\t'));
+        let j = i + 1;
+        while (j < lines.length && lines[j]!.startsWith(hash) && lines[j]![hash.length] === '\t') j++;
+        if (j === i + 1) {
+          // One sighting of the key (most rows): nothing to resolve.
+          const o = deserialize(lines[i]!, origins);
+          await take(o, o.parentSplit ?? splitFor(o.hash, plan.shares), o.parentSplit === null);
         } else {
-          held.push(kept);
-          for (const row of kept) if (row.observation.time !== null) times.push(row.observation.time);
+          const byKey = new Map<string, Observation[]>();
+          for (let k = i; k < j; k++) {
+            const o = deserialize(lines[k]!, origins);
+            const group = byKey.get(o.key);
+            if (group) group.push(o);
+            else byKey.set(o.key, [o]);
+          }
+          for (const group of byKey.values()) {
+            const resolution = resolveKey(group, plan.conflictPolicy, plan.shares);
+            if (resolution.conflict) counts.conflicts++;
+            for (const { observation, fate } of resolution.fates) {
+              if (fate.fate === 'duplicate') counts.duplicates++;
+              else if (fate.fate === 'overruled') counts.overruled++;
+              else if (fate.fate === 'quarantined') {
+                const colon = observation.origin.lastIndexOf(':');
+                await quarantineLine(observation.origin.slice(0, colon), Number(observation.origin.slice(colon + 1)), `${observation.label},${observation.features}`, fate.code, fate.reason);
+              }
+            }
+            if (!resolution.kept) continue;
+            // Relabelled: the parent's own row gave way to a newer line (the parent's is the overruled one).
+            if (resolution.kept.relabelled) counts.relabelled++;
+            await take(resolution.kept.observation, resolution.kept.split, resolution.kept.isNew);
+          }
         }
+        // Release lines as they are done, so the partition's memory falls as it is written.
+        for (let k = i; k < j; k++) lines[k] = '';
+        i = j;
       }
+      lines.length = 0;
+      if (out) await out.close();
       progress.partitionsDone!++;
       beat();
     }
@@ -789,8 +810,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
           const b = cutoff.bucketOf(t);
           if (b >= 0) bucketCounts[b]!++;
         };
-        if (index.spilled) for await (const row of readHeld(heldFiles, origins)) { if (row.observation.time !== null) count(row.observation.time); }
-        else for (const t of times) count(t);
+        for await (const row of readHeld(heldFiles, origins)) if (row.observation.time !== null) count(row.observation.time);
         step = cutoff.step(bucketCounts);
       }
       rowCapKeepsFrom = step.keepFrom;
@@ -802,11 +822,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
         if (row.isNew) counts.new--;
       };
       progress.phase = 'writing';
-      if (index.spilled) {
-        for await (const row of readHeld(heldFiles, origins)) await writeHeld(row);
-      } else {
-        for (const kept of held) for (const row of kept) await writeHeld(row);
-      }
+      for await (const row of readHeld(heldFiles, origins)) await writeHeld(row);
     }
 
     // Close every object, then say what was written.
@@ -868,7 +884,8 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
       }
       const copies = split === 'train' ? trainCopies(plan.retention, o.time, newest) : 1;
       const csvLine = `${o.label},${o.features}\n`;
-      const record = `{"features":${JSON.stringify(o.features)},"label":${o.label},"key":${JSON.stringify(o.key)},"time":${o.time === null ? 'null' : `"${new Date(o.time).toISOString()}"`},"origin":${JSON.stringify(o.origin)}`;
+      // Feature text is numbers and commas; keys and origins are quoted by hand unless they need escaping.
+      const record = `{"features":"${o.features}","label":${o.label},"key":${jsonString(o.key)},"time":${isoTime(o.time)},"origin":${jsonString(o.origin)}`;
       for (let copy = 0; copy < copies; copy++) {
         if (split === 'train') counts.trainLines++;
         let wait = csv[split].write(csvLine);
@@ -887,6 +904,22 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
   } finally {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   }
+}
+
+// JSON must escape these: quotes, backslashes and control characters.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
+
+function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** Record times repeat (a CSV object's rows share its LastModified), so the last one's text is kept. */
+let lastIso: { time: number; text: string } = { time: NaN, text: 'null' };
+function isoTime(time: number | null): string {
+  if (time === null) return 'null';
+  if (time !== lastIso.time) lastIso = { time, text: `"${new Date(time).toISOString()}"` };
+  return lastIso.text;
 }
 
 function sumBalances(bySplit: Record<Split, Record<string, number>>): Record<string, number> {

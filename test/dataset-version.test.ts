@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { DatasetSchema } from '../domain/config';
 import {
-  DatasetMerge,
   assignSplit,
   canonicalJson,
   datasetVersionId,
@@ -24,7 +23,6 @@ const schema: DatasetSchema = {
 };
 const regressionSchema: DatasetSchema = { label: { name: 'price' }, features: schema.features };
 const shares = { validationShare: 0.1, holdoutShare: 0.2 };
-const source = (line: number) => ({ uri: 's3://data/new/batch-1.csv', line });
 
 describe('parseLabelledCsvLine', () => {
   it('reads label first, then features', () => {
@@ -146,106 +144,5 @@ describe('datasetVersionId', () => {
 
   it('canonical JSON sorts keys at every level and keeps array order', () => {
     assert.equal(canonicalJson({ b: [3, { d: 1, c: undefined, a: null }], a: 'x' }), '{"a":"x","b":[3,{"a":null,"d":1}]}');
-  });
-});
-
-describe('DatasetMerge', () => {
-  const lines = (rows: [number, number, number, number][]) => rows.map((r) => r.join(','));
-  const all = (merge: DatasetMerge) => ({
-    train: [...merge.rows('train')],
-    validation: [...merge.rows('validation')],
-    holdout: [...merge.rows('holdout')],
-  });
-
-  it('keeps a holdout row in holdout in the next version, whatever the hash would now say', () => {
-    const v1 = new DatasetMerge(schema, shares, 'quarantine-conflicts');
-    lines(Array.from({ length: 40 }, (_, i) => [i % 2, i, i * 0.5, -i] as [number, number, number, number])).forEach((l, i) => v1.addNew(l, source(i + 1)));
-    const v1Splits = all(v1);
-    assert.equal(v1.counts().total, 40);
-    const holdoutRow = v1Splits.holdout[0]!;
-    assert.ok(holdoutRow, 'some row went to holdout');
-
-    // Version 2 uses shares under which the same key would never be holdout.
-    const v2 = new DatasetMerge(schema, { validationShare: 0, holdoutShare: 0.000001 }, 'quarantine-conflicts');
-    for (const split of ['train', 'validation', 'holdout'] as const) for (const row of v1Splits[split]) v2.addExisting(row, split);
-    assert.equal(assignSplit(rowKey(holdoutRow), { validationShare: 0, holdoutShare: 0.000001 }), 'train');
-    v2.addNew(toCsvLine(holdoutRow), source(1)); // the same example arrives again
-    v2.addNew('1,100,50,-100', source(2));
-    const v2Splits = all(v2);
-    assert.deepEqual(v2Splits.holdout, v1Splits.holdout, 'holdout unchanged');
-    assert.deepEqual(v2Splits.validation, v1Splits.validation);
-    assert.deepEqual(v2Splits.train, [...v1Splits.train, { label: 1, features: [100, 50, -100] }], 'the new row goes to train under the new shares');
-    assert.deepEqual(v2.counts(), { total: 41, new: 1, duplicates: 1, conflicts: 0, quarantined: 0, quarantinedByReason: {} });
-  });
-
-  it('quarantines bad lines and conflicting labels, counting each reason', () => {
-    const merge = new DatasetMerge(schema, shares, 'quarantine-conflicts');
-    merge.addExisting({ label: 0, features: [1, 1, 1] }, 'train');
-    const input = [
-      '1,1,1,1', // conflicts with the parent's label 0
-      '0,1,1,1', // duplicate of the parent row
-      '1,2,2', // wrong width
-      '1,2,2,2,2', // wrong width
-      '1,2,x,2', // not a number
-      '3,2,2,2', // bad label
-      '1,3,3,3',
-      '1,3,3,3', // duplicate of a new row
-      '0,4,4,4',
-    ];
-    input.forEach((l, i) => merge.addNew(l, source(i + 1)));
-    assert.deepEqual(merge.counts(), {
-      total: 3,
-      new: 2,
-      duplicates: 2,
-      conflicts: 1,
-      quarantined: 5,
-      quarantinedByReason: { wrong_width: 2, not_a_number: 1, bad_label: 1, conflicting_label: 1 },
-    });
-    const quarantined = [...merge.quarantined()];
-    assert.deepEqual(
-      quarantined.map((q) => [q.source.line, q.line]),
-      [
-        [3, '1,2,2'],
-        [4, '1,2,2,2,2'],
-        [5, '1,2,x,2'],
-        [6, '3,2,2,2'],
-        [1, '1,1,1,1'],
-      ],
-    );
-    assert.equal(quarantined[4]!.reason, "conflicting_label: features match the parent version's label 0; this line says 1");
-    assert.deepEqual(merge.classBalance(), { '0': 2, '1': 1 });
-  });
-
-  it('settles new-versus-new conflicts by policy; quarantine does not depend on line order', () => {
-    const conflicting = ['1,5,5,5', '0,5,5,5', '1,5,5,5', '1,6,6,6'];
-    const run = (policy: 'keep-existing' | 'newest-wins' | 'quarantine-conflicts', order: string[]) => {
-      const merge = new DatasetMerge(schema, shares, policy);
-      order.forEach((l, i) => merge.addNew(l, source(i + 1)));
-      const rows = [...merge.rows('train'), ...merge.rows('validation'), ...merge.rows('holdout')].map(toCsvLine).sort();
-      return { rows, counts: merge.counts(), reasons: [...merge.quarantined()].map((q) => q.reason).sort() };
-    };
-    assert.deepEqual(run('keep-existing', conflicting).rows, ['1,5,5,5', '1,6,6,6']);
-    assert.deepEqual(run('newest-wins', conflicting).rows, ['1,5,5,5', '1,6,6,6']);
-    assert.deepEqual(run('newest-wins', ['1,5,5,5', '0,5,5,5']).rows, ['0,5,5,5']);
-
-    const forward = run('quarantine-conflicts', conflicting);
-    const backward = run('quarantine-conflicts', [...conflicting].reverse());
-    assert.deepEqual(forward, backward);
-    assert.deepEqual(forward.rows, ['1,6,6,6']);
-    assert.deepEqual(forward.counts, { total: 1, new: 1, duplicates: 1, conflicts: 1, quarantined: 2, quarantinedByReason: { conflicting_label: 2 } });
-  });
-
-  it('relabels a parent row under newest-wins without moving it', () => {
-    const merge = new DatasetMerge(schema, shares, 'newest-wins');
-    merge.addExisting({ label: 0, features: [9, 9, 9] }, 'holdout');
-    merge.addNew('1,9,9,9', source(1));
-    assert.deepEqual([...merge.rows('holdout')], [{ label: 1, features: [9, 9, 9] }]);
-    assert.deepEqual(merge.counts(), { total: 1, new: 0, duplicates: 0, conflicts: 1, quarantined: 0, quarantinedByReason: {} });
-  });
-
-  it('reports no class balance for regression', () => {
-    const merge = new DatasetMerge(regressionSchema, shares, 'keep-existing');
-    merge.addNew('12.5,1,2,3', source(1));
-    assert.deepEqual(merge.classBalance(), {});
   });
 });
