@@ -1107,21 +1107,21 @@ export interface ExpandDatasetInput {
 export async function expandDataset(s3: S3Client, input: ExpandDatasetInput, jobs?: { sagemaker: SageMakerClient; polling: JobPolling }): Promise<DatasetVersionSummary> {
   const { config, champion } = input;
   const context = Context.current();
-  const { workflowId, runId } = currentRun();
+  const run = jobs ? currentRun() : null;
   try {
     return await mergeDatasetVersion(s3, {
       config,
       parentManifestUri: champion?.datasetManifestUri ?? null,
       signal: context.cancellationSignal,
       heartbeat: (progress) => context.heartbeat(progress),
-      ...(jobs
+      ...(jobs && run
         ? {
             job: {
               ...jobs,
               // One job per run and version: a retry of this run re-attaches; a retry that finds new data writes another version.
-              jobName: (versionId: string) => sageMakerName({ model: config.model, kind: 'dataset', workflowId, runId: `${runId}/${versionId}` }),
-              tags: runTags({ model: config.model, workflowId, runId, datasetVersion: 'pending' }),
-              jobsUri: s3Join(config.reportsS3Uri, config.model, workflowId, runId, 'dataset-job'),
+              jobName: (versionId: string) => sageMakerName({ model: config.model, kind: 'dataset', workflowId: run.workflowId, runId: `${run.runId}/${versionId}` }),
+              tags: runTags({ model: config.model, workflowId: run.workflowId, runId: run.runId, datasetVersion: 'pending' }),
+              jobsUri: s3Join(config.reportsS3Uri, config.model, run.workflowId, run.runId, 'dataset-job'),
             },
           }
         : {}),
