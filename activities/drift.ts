@@ -13,7 +13,8 @@
 //   profileCaptureObjects(source, objects, { features, window?, concurrency?, threads?, limits?, signal?, onProgress? })
 //       : Promise<CaptureWindowProfile>   reads `concurrency` objects at once, folds each into its own
 //         profile and merges them in object order, so the result does not depend on timing; `threads`
-//         moves parsing and folding to that many worker threads
+//         (default 'auto': one per core for a large window) parses and folds on worker threads, with the
+//         same result (activities/drift-fold.ts)
 //   profileDatasetSplit(s3, { uri, features, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
 //   profileDatasetObjects(source, objects, { features, concurrency?, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
 //   s3ObjectSource(s3): ObjectSource        an ObjectSource reads objects by URI (S3 here; files in the job)
@@ -23,8 +24,8 @@
 //
 // Memory: at most `concurrency` objects are in flight, each folded into a profile of bounded size (per
 // numerical feature ≤ 10,000 exact values, ≤ 100 distinct counts and a KLL sketch of ≤ ~5,700 items; per
-// categorical feature ≤ `limits.categories` counts), plus one running profile (per thread), whatever the
-// number of records.
+// categorical feature ≤ `limits.categories` counts), plus one running profile, whatever the number of
+// records. Fold threads hold only the objects in flight they were handed.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { HeadObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
@@ -36,7 +37,6 @@ import {
   type ProcessingInput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import type { PipelineConfig } from '../domain/config';
 import { captureKeyHours } from '../domain/capture';
 import {
@@ -58,6 +58,7 @@ import { sageMakerName } from '../domain/job-names';
 import { runTags } from '../domain/sagemaker-events';
 import { getJson, listObjects, putJson, s3Join } from './s3-objects';
 import { createOnce, currentRun, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
+import { DEFAULT_READ_CONCURRENCY, foldObjects, foldThreadsFor } from './drift-fold';
 import type { Champion, DriftSummary } from './types';
 
 export interface ObjectRef {
@@ -95,314 +96,18 @@ export interface StreamOptions {
   /** Objects read at once (default 8). */
   concurrency?: number;
   /**
-   * Threads that parse and fold (default 1: this one). Bytes are still read here and handed over, so
-   * any ObjectSource works; the result is the same whatever the number.
+   * Threads that parse and fold (1: this one). 'auto' (the default) is one per core for a window of
+   * AUTO_THREADS_ABOVE_BYTES or more in several objects, else 1. Bytes are still read here and handed
+   * over, so any ObjectSource works; the profile is the same, bit for bit, whatever the number.
    */
-  threads?: number;
+  threads?: number | 'auto';
   limits?: ProfileLimits;
   signal?: AbortSignal;
   /** Called after each object and every 65,536 lines within one: a heartbeat, a progress bar. */
   onProgress?: (progress: ProfilingProgress) => void;
 }
 
-export const DEFAULT_READ_CONCURRENCY = 8;
-const PROGRESS_EVERY_LINES = 65_536;
-
-/** Splits a byte stream into lines (without line endings), decoding UTF-8 across chunk boundaries. */
-export class LineSplitter {
-  private readonly decoder = new TextDecoder('utf-8');
-  private pending = '';
-  lines = 0;
-  bytes = 0;
-
-  constructor(private readonly visit: (line: string, number: number) => void) {}
-
-  push(chunk: Uint8Array | string): void {
-    this.bytes += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
-    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      this.emit(text.slice(start, end));
-      start = end + 1;
-    }
-    this.pending = text.slice(start);
-  }
-
-  end(): void {
-    this.pending += this.decoder.decode();
-    if (this.pending !== '') this.emit(this.pending);
-    this.pending = '';
-  }
-
-  private emit(line: string): void {
-    this.visit(line.endsWith('\r') ? line.slice(0, -1) : line, ++this.lines);
-  }
-}
-
-/**
- * Calls `visit` with each line and its 1-based number. A callback rather than an async iterator: a
- * million lines cost no million promises.
- */
-export async function forEachLine(body: AsyncIterable<Uint8Array | string>, visit: (line: string, number: number) => void): Promise<{ bytes: number; lines: number }> {
-  const splitter = new LineSplitter(visit);
-  for await (const chunk of body) splitter.push(chunk);
-  splitter.end();
-  return { bytes: splitter.bytes, lines: splitter.lines };
-}
-
-interface Fold<P> {
-  addLine(text: string, source: string, line: number): void;
-  merge(other: P): void;
-  stats: { objects: number; bytes: number; rows: number };
-  toJSON(): CaptureWindowProfileJson | DatasetSplitProfileJson;
-}
-
-/** How a fold is made: the same description builds it here or on a fold thread. */
-interface FoldSpec {
-  phase: ProfilingProgress['phase'];
-  features: ProfiledFeature[];
-  limits?: ProfileLimits;
-  window: { from: number; to: number } | null;
-}
-
-type AnyFold = CaptureWindowProfile | DatasetSplitProfile;
-
-function makeFold(spec: FoldSpec, seed: number, restored?: CaptureWindowProfileJson | DatasetSplitProfileJson): AnyFold {
-  const options = { features: spec.features, limits: spec.limits, seed };
-  return spec.phase === 'capture'
-    ? new CaptureWindowProfile(options, spec.window, restored as CaptureWindowProfileJson | undefined)
-    : new DatasetSplitProfile(options, restored as DatasetSplitProfileJson | undefined);
-}
-
-/**
- * Reads objects `concurrency` at a time, each into its own fold (seeded by its index), and merges the
- * folds strictly in object order: the same objects always give the same profile, and at most
- * `concurrency` folds exist at once. With `threads` > 1, object i is folded on thread i mod threads,
- * which merges its objects in order; the threads' folds are merged in thread order at the end (so the
- * sketches depend on the thread count, never on timing).
- */
-async function foldObjects<P extends Fold<P>>(source: ObjectSource, objects: readonly ObjectRef[], options: StreamOptions, spec: FoldSpec): Promise<P> {
-  const create = (seed: number, restored?: CaptureWindowProfileJson | DatasetSplitProfileJson) => makeFold(spec, seed, restored) as unknown as P;
-  const total = create(0);
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_READ_CONCURRENCY));
-  const threadCount = Math.min(Math.max(1, Math.floor(options.threads ?? 1)), objects.length);
-  const threads = threadCount > 1 ? new FoldThreads(threadCount, spec) : null;
-  const controller = new AbortController();
-  const abort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', abort, { once: true });
-  const progress: ProfilingProgress = { phase: spec.phase, objects: objects.length, objectsRead: 0, bytes: objects.reduce((n, o) => n + o.size, 0), bytesRead: 0, rows: 0 };
-  const report = () => options.onProgress?.({ ...progress });
-
-  const readHere = async (object: ObjectRef, index: number): Promise<FoldedObject> => {
-    const fold = create(index + 1);
-    const body = await source.open(object.uri, controller.signal);
-    let sinceReport = 0;
-    const { bytes } = await forEachLine(body, (line, number) => {
-      fold.addLine(line, object.uri, number);
-      if (++sinceReport === PROGRESS_EVERY_LINES) {
-        sinceReport = 0;
-        report();
-      }
-    });
-    fold.stats.objects = 1;
-    fold.stats.bytes = bytes;
-    return { bytes, rows: fold.stats.rows, fold: fold as unknown as AnyFold };
-  };
-  const readOne = threads ? (object: ObjectRef, index: number) => threads.fold(index, source, object, controller.signal, report) : readHere;
-  const absorb = (folded: FoldedObject) => {
-    if (folded.fold) total.merge(folded.fold as unknown as P);
-    progress.objectsRead++;
-    progress.bytesRead += folded.bytes;
-    progress.rows += folded.rows;
-    report();
-  };
-
-  const inFlight: Promise<FoldedObject>[] = [];
-  try {
-    for (let i = 0; i < objects.length; i++) {
-      if (inFlight.length >= concurrency) absorb(await inFlight.shift()!);
-      options.signal?.throwIfAborted();
-      const reading = readOne(objects[i]!, i);
-      reading.catch(() => {}); // awaited in order below; this only keeps a later failure from going unhandled meanwhile
-      inFlight.push(reading);
-    }
-    while (inFlight.length > 0) absorb(await inFlight.shift()!);
-    if (threads) for (const folded of await threads.finish()) total.merge(create(0, folded));
-  } catch (err) {
-    controller.abort(err);
-    throw err;
-  } finally {
-    options.signal?.removeEventListener('abort', abort);
-    await threads?.close();
-  }
-  return total;
-}
-
-/** One object read: its fold when folded here (a thread keeps its own and hands them over at the end). */
-interface FoldedObject {
-  bytes: number;
-  rows: number;
-  fold?: AnyFold;
-}
-
-// --- Fold threads ------------------------------------------------------------------------------------
-// This module is also the threads' entry point: a thread started with FOLD_THREAD in its workerData
-// folds the objects the main thread streams to it, chunk by chunk, merges them in the order they were
-// started, and hands its fold over when asked.
-
-const FOLD_THREAD = 'sagemaker-retraining/drift-fold-thread';
-/** Chunks handed to a thread and not yet folded, per object: the thread's queue stays a few chunks long. */
-const CHUNKS_AHEAD = 4;
-
-type ToThread =
-  | { kind: 'start'; id: number; uri: string; seed: number }
-  | { kind: 'chunk'; id: number; chunk: Uint8Array }
-  | { kind: 'end'; id: number }
-  | { kind: 'finish' };
-type FromThread =
-  | { kind: 'ack'; id: number }
-  | { kind: 'folded'; id: number; bytes: number; rows: number }
-  | { kind: 'finished'; fold: CaptureWindowProfileJson | DatasetSplitProfileJson }
-  | { kind: 'failed'; message: string };
-
-interface ThreadJob {
-  outstanding: number;
-  acked?: () => void;
-  folded: (result: FoldedObject) => void;
-  fail: (err: Error) => void;
-}
-
-class FoldThreads {
-  private readonly workers: Worker[];
-  private readonly jobs = new Map<number, ThreadJob>();
-  private readonly finished: ((fold: CaptureWindowProfileJson | DatasetSplitProfileJson) => void)[] = [];
-  private failure: Error | null = null;
-  private closing = false;
-
-  constructor(count: number, spec: FoldSpec) {
-    // Under tsx (this file is TypeScript) a thread must register it before loading this module.
-    const register = __filename.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
-    this.workers = Array.from({ length: count }, (_, t) => {
-      const worker = new Worker(`${register}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { role: FOLD_THREAD, spec, seed: 1_000_003 + t } });
-      worker.on('message', (message: FromThread) => this.receive(t, message));
-      worker.on('error', (err) => this.fail(err));
-      worker.on('exit', (code) => {
-        if (!this.closing) this.fail(new Error(`a drift fold thread exited early (code ${code})`));
-      });
-      return worker;
-    });
-  }
-
-  /** Streams object `index` to its thread; resolves once the thread has folded it. */
-  async fold(index: number, source: ObjectSource, object: ObjectRef, signal: AbortSignal, onChunks: () => void): Promise<FoldedObject> {
-    if (this.failure) throw this.failure;
-    const worker = this.workers[index % this.workers.length]!;
-    let job!: ThreadJob;
-    const folded = new Promise<FoldedObject>((resolve, reject) => {
-      job = { outstanding: 0, folded: resolve, fail: reject };
-    });
-    folded.catch(() => {});
-    this.jobs.set(index, job);
-    worker.postMessage({ kind: 'start', id: index, uri: object.uri, seed: index + 1 } satisfies ToThread);
-    try {
-      let chunks = 0;
-      for await (const chunk of await source.open(object.uri, signal)) {
-        // A copy: stream chunks can be views of a shared pool, which must not be transferred away.
-        const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
-        job.outstanding++;
-        worker.postMessage({ kind: 'chunk', id: index, chunk: bytes } satisfies ToThread, [bytes.buffer]);
-        if (++chunks % 64 === 0) onChunks();
-        if (job.outstanding >= CHUNKS_AHEAD) await Promise.race([new Promise<void>((resolve) => (job.acked = resolve)), folded]);
-      }
-      worker.postMessage({ kind: 'end', id: index } satisfies ToThread);
-      return await folded;
-    } catch (err) {
-      // The thread waits for this object before merging later ones: nothing more can be folded.
-      this.fail(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    } finally {
-      this.jobs.delete(index);
-    }
-  }
-
-  /** Each thread's fold, in thread order. */
-  async finish(): Promise<(CaptureWindowProfileJson | DatasetSplitProfileJson)[]> {
-    return Promise.all(
-      this.workers.map((worker, t) => {
-        const fold = new Promise<CaptureWindowProfileJson | DatasetSplitProfileJson>((resolve) => (this.finished[t] = resolve));
-        worker.postMessage({ kind: 'finish' } satisfies ToThread);
-        return Promise.race([fold, new Promise<never>((_, reject) => this.onFailure(reject))]);
-      }),
-    );
-  }
-
-  private readonly failureListeners: ((err: Error) => void)[] = [];
-  private onFailure(listener: (err: Error) => void): void {
-    if (this.failure) listener(this.failure);
-    else this.failureListeners.push(listener);
-  }
-
-  private receive(thread: number, message: FromThread): void {
-    if (message.kind === 'failed') return this.fail(new Error(`drift fold thread: ${message.message}`));
-    if (message.kind === 'finished') return this.finished[thread]?.(message.fold);
-    const job = this.jobs.get(message.id);
-    if (!job) return;
-    if (message.kind === 'ack') {
-      job.outstanding--;
-      job.acked?.();
-      job.acked = undefined;
-    } else job.folded({ bytes: message.bytes, rows: message.rows });
-  }
-
-  private fail(err: Error): void {
-    if (this.failure) return;
-    this.failure = err;
-    for (const job of this.jobs.values()) job.fail(err);
-    for (const listener of this.failureListeners.splice(0)) listener(err);
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
-function runFoldThread(port: MessagePort, spec: FoldSpec, seed: number): void {
-  const total = makeFold(spec, seed);
-  const open = new Map<number, { fold: AnyFold; lines: LineSplitter; ended: boolean }>();
-  /** Objects in the order they were started: each is merged once it and every one before it have ended. */
-  const order: number[] = [];
-  port.on('message', (message: ToThread) => {
-    try {
-      if (message.kind === 'start') {
-        const fold = makeFold(spec, message.seed);
-        open.set(message.id, { fold, lines: new LineSplitter((line, number) => fold.addLine(line, message.uri, number)), ended: false });
-        order.push(message.id);
-      } else if (message.kind === 'chunk') {
-        open.get(message.id)!.lines.push(message.chunk);
-        port.postMessage({ kind: 'ack', id: message.id } satisfies FromThread);
-      } else if (message.kind === 'end') {
-        const object = open.get(message.id)!;
-        object.lines.end();
-        object.fold.stats.objects = 1;
-        object.fold.stats.bytes = object.lines.bytes;
-        object.ended = true;
-        port.postMessage({ kind: 'folded', id: message.id, bytes: object.lines.bytes, rows: object.fold.stats.rows } satisfies FromThread);
-        while (order.length > 0 && open.get(order[0]!)!.ended) {
-          (total as { merge(other: AnyFold): void }).merge(open.get(order[0]!)!.fold);
-          open.delete(order.shift()!);
-        }
-      } else port.postMessage({ kind: 'finished', fold: total.toJSON() } satisfies FromThread);
-    } catch (err) {
-      port.postMessage({ kind: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromThread);
-    }
-  });
-}
-
-if (!isMainThread) {
-  const data = workerData as { role?: string; spec: FoldSpec; seed: number } | null;
-  if (data?.role === FOLD_THREAD) runFoldThread(parentPort!, data.spec, data.seed);
-}
+export { AUTO_THREADS_ABOVE_BYTES, DEFAULT_READ_CONCURRENCY, forEachLine, LineSplitter } from './drift-fold';
 
 export interface CaptureStreamOptions extends StreamOptions {
   /** Records outside [from, to] (by eventMetadata.inferenceTime) are counted and skipped. */
@@ -548,7 +253,7 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
       bytes,
       thresholdBytes: threshold,
       readConcurrency: config.drift.readConcurrency,
-      threads: config.drift.profilingThreads,
+      threads: foldThreadsFor(config.drift.profilingThreads, captureObjects),
       ...(bytes > threshold ? { note: `above the processing-job threshold, but ${image ? 'no SageMaker client was given' : 'drift.processingJob.image is not set'}: profiled in the worker` } : {}),
     };
   }

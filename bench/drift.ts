@@ -508,7 +508,7 @@ function figuresFrom(scales: Scale[], sides: Side[], results: Record<Scale, Reco
         unit: 'records/s',
         target: null,
         peer: round(np?.recordsPerSecond ?? null),
-        ...noteOf(`ours with drift.profilingThreads = ${THREADS} (the default is 1)${np ? '; peer: numpy-scipy' : ''}; ${runsNote}`, why(scale, 'oursThreads')),
+        ...noteOf(`ours with drift.profilingThreads = ${THREADS} (the default, 'auto', is one per core for windows of 32 MiB or more)${np ? '; peer: numpy-scipy' : ''}; ${runsNote}`, why(scale, 'oursThreads')),
       });
       if (np) figures.push({ name: `speedupThreadsVsNumpyScipy${scale}`, value: ratio(threaded.recordsPerSecond, np.recordsPerSecond), unit: 'x', target: null, peer: null, ...noteOf(why(scale, 'oursThreads'), why(scale, 'numpyScipy')) });
       figures.push({ name: `peakRssMiBThreads${scale}`, value: round(threaded.peakRssMiB), unit: 'MiB', target: null, peer: null, ...noteOf(why(scale, 'oursThreads')) });
@@ -620,7 +620,8 @@ async function streamingDrift(s3: S3Client, scale: Scale, window: { from: string
   const { compareProfiles } = await import('../domain/drift');
   const { drift } = await benchConfig(scale);
   const features = DRIFT_BENCH_FEATURES;
-  const threads = Number(process.env.BENCH_DRIFT_THREADS ?? drift.profilingThreads);
+  // Unset, the config's default ('auto'); Number('auto') would be NaN, which the fold reads as one thread.
+  const threads = process.env.BENCH_DRIFT_THREADS ? Number(process.env.BENCH_DRIFT_THREADS) : drift.profilingThreads;
   const started = performance.now();
   const [reference, current] = await Promise.all([
     profileDatasetSplit(s3, { uri: `s3://${BUCKET}/${REFERENCE_KEY}`, features, concurrency: drift.readConcurrency }),

@@ -133,6 +133,7 @@ function payloadFormat(payload: CapturedPayload): 'csv' | 'json' {
   if (payload.encoding === 'CSV') return 'csv';
   if (payload.encoding === 'JSON') return 'json';
   // Base64 with an unhelpful content type (application/octet-stream): JSON starts with a bracket.
+  // (Only here is the text read: CaptureLineScanner relies on that.)
   return /^\s*[[{]/.test(payload.text) ? 'json' : 'csv';
 }
 
@@ -221,6 +222,467 @@ export function captureFeatureRows(record: CaptureRecord, featureCount: number):
     const where = format === 'csv' ? `input row ${positions[r]}, column` : `input instance ${positions[r]}, feature`;
     return row.map((v, column) => featureValue(v, `${where} ${column + 1}`));
   });
+}
+
+// --- Reading the usual line where it lies ---------------------------------------------------------------
+// Almost every capture line is the shape Model Monitor writes: one JSON object of plain strings whose
+// request is one CSV row. CaptureLineScanner reads such a line in place, with no JSON.parse and no record
+// built, checking what parseCaptureLine checks, and reads the row's plain decimal fields as it passes
+// them. It declines (scan() or csvRow() returns false) anything else: escapes in a string it needs,
+// BASE64, JSON requests, several rows, duplicate keys, text that is not JSON. The caller then takes
+// parseCaptureLine, so both paths read every line alike; test/capture.test.ts fuzzes one against the other.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+/** Deeper values than this are left to JSON.parse. */
+const MAX_SCAN_DEPTH = 32;
+/** Integers below this are exact doubles, and so is every step of reading one digit by digit. */
+const EXACT_INTEGER_LIMIT = 2 ** 53;
+/** Exact powers of ten, 10^0 to 10^22 (the largest a double holds exactly). */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+const isJsonSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+// Keys met in each object, as bits: a key seen twice declines the line (JSON.parse keeps the last).
+const CAPTURE_DATA = 1;
+const EVENT_METADATA = 2;
+const ENDPOINT_INPUT = 1;
+const ENDPOINT_OUTPUT = 2;
+const CONTENT_TYPE = 1;
+const ENCODING = 2;
+const DATA = 4;
+const EVENT_ID = 1;
+const INFERENCE_TIME = 2;
+const INFERENCE_ID = 4;
+
+export class CaptureLineScanner {
+  /** The line last scanned; the positions below are in it. */
+  text = '';
+  /** Whether the record has an endpointInput; its fields follow. */
+  hasInput = false;
+  /** endpointInput's encoding. */
+  inputEncoding: CaptureEncoding = 'CSV';
+  /** endpointInput.observedContentType is text.slice(contentTypeStart, contentTypeEnd). */
+  contentTypeStart = 0;
+  contentTypeEnd = 0;
+  /** eventMetadata.inferenceTime as Date.parse reads it (a number after a successful scan). */
+  inferenceTime = NaN;
+  /** Fields in endpointInput.data's one CSV row. */
+  fields = 0;
+  /** Field i is text.slice(bounds[i] + 1, bounds[i + 1]). */
+  bounds = new Int32Array(65);
+  /** Field i's value when it is a plain decimal (-?d*.?d*, exact digits), else NaN: read it from its text. */
+  values = new Float64Array(64);
+  private pos = 0;
+  /** Whether the line holds a backslash: without one no string has escapes, and strings end at the next quote. */
+  private escapes = false;
+  private dataBlank = true;
+  private lastTime = '';
+  private lastTimeValue = NaN;
+
+  /** Reads a line of the usual shape; false means "use parseCaptureLine". */
+  scan(text: string): boolean {
+    this.text = text;
+    this.pos = 0;
+    this.hasInput = false;
+    this.fields = 0;
+    this.escapes = text.indexOf('\\') !== -1;
+    this.space();
+    if (!this.topLevel()) return false;
+    this.space();
+    return this.pos === text.length;
+  }
+
+  /**
+   * After a scan: whether the request is one CSV row of `featureCount` fields, as captureFieldRows reads
+   * it (content type first, then encoding); false for anything else, which captureFieldRows then judges.
+   */
+  csvRow(featureCount: number): boolean {
+    if (!this.hasInput || this.fields !== featureCount || this.dataBlank) return false;
+    const text = this.text;
+    const start = this.contentTypeStart;
+    const length = this.contentTypeEnd - start;
+    if (length === 8 && text.startsWith('text/csv', start)) return true;
+    if (length === 16 && text.startsWith('application/json', start)) return false;
+    // The general rule; a BASE64 request never gets here, so the text is not needed.
+    return payloadFormat({ contentType: text.slice(start, this.contentTypeEnd), encoding: this.inputEncoding, text: '', binary: false }) === 'csv';
+  }
+
+  private space(): void {
+    const text = this.text;
+    while (isJsonSpace(text.charCodeAt(this.pos))) this.pos++;
+  }
+
+  /** At a member: whether its key is `"name"`; if so, moves past it (the colon is the caller's to check). */
+  private keyIs(name: string): boolean {
+    const text = this.text;
+    const pos = this.pos;
+    if (text.charCodeAt(pos) !== QUOTE || text.charCodeAt(pos + name.length + 1) !== QUOTE || !text.startsWith(name, pos + 1)) return false;
+    this.pos = pos + name.length + 2;
+    return true;
+  }
+
+  /** At a member whose key is none this scanner knows: passes the key and the colon. */
+  private otherKey(): boolean {
+    return this.text.charCodeAt(this.pos) === QUOTE && this.string() >= 0 && this.colon();
+  }
+
+  private colon(): boolean {
+    this.space();
+    if (this.text.charCodeAt(this.pos) !== COLON) return false;
+    this.pos++;
+    this.space();
+    return true;
+  }
+
+  /** After a member's value: 1 if another member follows (now at its key), 0 at the closing brace (passed), -1 otherwise. */
+  private next(): number {
+    this.space();
+    const c = this.text.charCodeAt(this.pos++);
+    if (c === CLOSE_BRACE) return 0;
+    if (c !== COMMA) return -1;
+    this.space();
+    return 1;
+  }
+
+  /** At '{': 1 with a member ahead, 0 for {} (passed), -1 when not an object. */
+  private open(): number {
+    if (this.text.charCodeAt(this.pos) !== OPEN_BRACE) return -1;
+    this.pos++;
+    this.space();
+    if (this.text.charCodeAt(this.pos) === CLOSE_BRACE) {
+      this.pos++;
+      return 0;
+    }
+    return 1;
+  }
+
+  /**
+   * At a member of an object whose keys the scanner knows: a key that could spell one of them only with
+   * escapes is declined (the caller tests its known keys first, which have no escapes).
+   */
+  private unknownMember(depth: number): boolean {
+    const start = this.pos;
+    if (!this.otherKey()) return false;
+    if (this.escapes && this.text.lastIndexOf('\\', this.pos) > start) return false;
+    return this.value(depth);
+  }
+
+  private topLevel(): boolean {
+    let seen = 0;
+    for (let more = this.open(); more !== 0; more = this.next()) {
+      if (more < 0) return false;
+      if (this.keyIs('captureData')) {
+        if (seen & CAPTURE_DATA || !this.colon() || !this.captureData()) return false;
+        seen |= CAPTURE_DATA;
+      } else if (this.keyIs('eventMetadata')) {
+        if (seen & EVENT_METADATA || !this.colon() || !this.eventMetadata()) return false;
+        seen |= EVENT_METADATA;
+      } else if (!this.unknownMember(1)) return false;
+    }
+    return seen === (CAPTURE_DATA | EVENT_METADATA);
+  }
+
+  private captureData(): boolean {
+    let seen = 0;
+    for (let more = this.open(); more !== 0; more = this.next()) {
+      if (more < 0) return false;
+      if (this.keyIs('endpointInput')) {
+        if (seen & ENDPOINT_INPUT || !this.colon() || !this.payload(true)) return false;
+        seen |= ENDPOINT_INPUT;
+      } else if (this.keyIs('endpointOutput')) {
+        if (seen & ENDPOINT_OUTPUT || !this.colon() || !this.payload(false)) return false;
+        seen |= ENDPOINT_OUTPUT;
+      } else if (!this.unknownMember(2)) return false;
+    }
+    this.hasInput = (seen & ENDPOINT_INPUT) !== 0;
+    return seen !== 0;
+  }
+
+  /** A payload: for the input, its content type, encoding and data are kept (and must be free of escapes). */
+  private payload(input: boolean): boolean {
+    const text = this.text;
+    let seen = 0;
+    let encoding: CaptureEncoding | '' = '';
+    for (let more = this.open(); more !== 0; more = this.next()) {
+      if (more < 0) return false;
+      if (this.keyIs('observedContentType')) {
+        if (seen & CONTENT_TYPE || !this.colon() || text.charCodeAt(this.pos) !== QUOTE) return false;
+        const valueStart = this.pos + 1;
+        const escapes = this.string();
+        if (escapes < 0 || (input && escapes > 0) || this.pos - 1 === valueStart) return false;
+        if (input) {
+          this.contentTypeStart = valueStart;
+          this.contentTypeEnd = this.pos - 1;
+        }
+        seen |= CONTENT_TYPE;
+      } else if (this.keyIs('data')) {
+        if (seen & DATA || !this.colon() || text.charCodeAt(this.pos) !== QUOTE) return false;
+        if (input ? !this.inputData() : this.string() < 0) return false;
+        seen |= DATA;
+      } else if (this.keyIs('encoding')) {
+        if (seen & ENCODING || !this.colon() || text.charCodeAt(this.pos) !== QUOTE) return false;
+        // BASE64 is declined: its text needs decoding, and parseCaptureLine does that.
+        if (text.startsWith('CSV"', this.pos + 1)) encoding = 'CSV';
+        else if (text.startsWith('JSON"', this.pos + 1)) encoding = 'JSON';
+        else return false;
+        this.pos += encoding.length + 2;
+        seen |= ENCODING;
+      } else if (!this.unknownMember(3)) return false;
+    }
+    if (seen !== (CONTENT_TYPE | ENCODING | DATA) || encoding === '') return false;
+    if (input) this.inputEncoding = encoding;
+    return true;
+  }
+
+  /**
+   * endpointInput.data, escape-free ASCII: notes where each CSV field ends and reads the plain decimal
+   * ones (numericalField's rule) on the way.
+   */
+  private inputData(): boolean {
+    const text = this.text;
+    let bounds = this.bounds;
+    let values = this.values;
+    let field = 0;
+    let i = this.pos + 1;
+    bounds[0] = this.pos;
+    for (;;) {
+      let c = text.charCodeAt(i);
+      const negative = c === 0x2d;
+      if (negative) c = text.charCodeAt(++i);
+      let mantissa = 0;
+      let digits = 0;
+      let scale = -1;
+      for (; ; c = text.charCodeAt(++i)) {
+        const digit = c - 0x30;
+        if (digit >= 0 && digit <= 9) {
+          mantissa = mantissa * 10 + digit;
+          digits++;
+          if (scale >= 0) scale++;
+        } else if (c === 0x2e && scale < 0) scale = 0;
+        else break;
+      }
+      let value = NaN;
+      if (c === COMMA || c === QUOTE) {
+        if (digits > 0 && mantissa < EXACT_INTEGER_LIMIT && scale <= 22) {
+          const magnitude = scale > 0 ? mantissa / EXACT_POWERS_OF_TEN[scale]! : mantissa;
+          value = negative ? -magnitude : magnitude;
+        }
+      } else {
+        // Not a plain decimal: find its end; control characters, escapes and non-ASCII text are declined.
+        for (; c !== COMMA && c !== QUOTE; c = text.charCodeAt(++i)) if (!(c >= 0x20 && c < 0x80) || c === BACKSLASH) return false;
+      }
+      if (field + 1 === values.length) {
+        const grownValues = new Float64Array(values.length * 2);
+        grownValues.set(values);
+        this.values = values = grownValues;
+        const grownBounds = new Int32Array(bounds.length * 2);
+        grownBounds.set(bounds);
+        this.bounds = bounds = grownBounds;
+      }
+      values[field] = value;
+      bounds[++field] = i;
+      if (c === QUOTE) break;
+      i++;
+    }
+    this.fields = field;
+    // captureFieldRows reads an all-blank request as no rows at all: left to it.
+    let blank = field === 1;
+    for (let j = bounds[0]! + 1; blank && j < i; j++) blank = text.charCodeAt(j) === 0x20;
+    this.dataBlank = blank;
+    this.pos = i + 1;
+    return true;
+  }
+
+  private eventMetadata(): boolean {
+    const text = this.text;
+    let seen = 0;
+    for (let more = this.open(); more !== 0; more = this.next()) {
+      if (more < 0) return false;
+      if (this.keyIs('eventId')) {
+        // Any non-empty string: an escape stands for at least one character.
+        if (seen & EVENT_ID || !this.colon() || text.charCodeAt(this.pos) !== QUOTE) return false;
+        const valueStart = this.pos + 1;
+        if (this.string() < 0 || this.pos - 1 === valueStart) return false;
+        seen |= EVENT_ID;
+      } else if (this.keyIs('inferenceTime')) {
+        if (seen & INFERENCE_TIME || !this.colon() || text.charCodeAt(this.pos) !== QUOTE) return false;
+        const valueStart = this.pos + 1;
+        if (this.string() !== 0 || this.pos - 1 === valueStart) return false;
+        this.inferenceTime = this.timeAt(valueStart, this.pos - 1);
+        if (Number.isNaN(this.inferenceTime)) return false;
+        seen |= INFERENCE_TIME;
+      } else if (this.keyIs('inferenceId')) {
+        if (seen & INFERENCE_ID || !this.colon() || text.charCodeAt(this.pos) !== QUOTE || this.string() < 0) return false;
+        seen |= INFERENCE_ID;
+      } else if (!this.unknownMember(2)) return false;
+    }
+    return (seen & (EVENT_ID | INFERENCE_TIME)) === (EVENT_ID | INFERENCE_TIME);
+  }
+
+  /** Date.parse of text.slice(start, end); a file's records mostly share their time, so the last one is kept. */
+  private timeAt(start: number, end: number): number {
+    const last = this.lastTime;
+    if (end - start === last.length && this.text.startsWith(last, start)) return this.lastTimeValue;
+    this.lastTime = this.text.slice(start, end);
+    this.lastTimeValue = Date.parse(this.lastTime);
+    return this.lastTimeValue;
+  }
+
+  /** At '"': moves past the string. Returns -1 if it is not valid JSON, else 1 if it holds escapes, 0 if not. */
+  private string(): number {
+    const text = this.text;
+    let i = this.pos + 1;
+    if (!this.escapes) {
+      // No escapes on the line: the string ends at the next quote, and holds no control character.
+      const end = text.indexOf('"', i);
+      if (end < 0) return -1;
+      for (; i < end; i++) if (text.charCodeAt(i) < 0x20) return -1;
+      this.pos = end + 1;
+      return 0;
+    }
+    let escapes = 0;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) {
+        escapes = 1;
+        const e = text.charCodeAt(i + 1);
+        if (e === 0x75) {
+          if (!(isHexDigit(text.charCodeAt(i + 2)) && isHexDigit(text.charCodeAt(i + 3)) && isHexDigit(text.charCodeAt(i + 4)) && isHexDigit(text.charCodeAt(i + 5)))) return -1;
+          i += 6;
+        } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
+        else return -1;
+      } else if (c >= 0x20) i++;
+      else return -1; // a control character, or the end of the line (NaN)
+    }
+    this.pos = i + 1;
+    return escapes;
+  }
+
+  /** Any JSON value, checked and passed over. */
+  private value(depth: number): boolean {
+    const text = this.text;
+    const c = text.charCodeAt(this.pos);
+    if (c === QUOTE) return this.string() >= 0;
+    if (c === OPEN_BRACE) {
+      if (depth >= MAX_SCAN_DEPTH) return false;
+      for (let more = this.open(); more !== 0; more = this.next()) {
+        if (more < 0 || !this.otherKey() || !this.value(depth + 1)) return false;
+      }
+      return true;
+    }
+    if (c === OPEN_BRACKET) {
+      if (depth >= MAX_SCAN_DEPTH) return false;
+      this.pos++;
+      this.space();
+      if (text.charCodeAt(this.pos) === CLOSE_BRACKET) {
+        this.pos++;
+        return true;
+      }
+      for (;;) {
+        if (!this.value(depth + 1)) return false;
+        this.space();
+        const d = text.charCodeAt(this.pos++);
+        if (d === CLOSE_BRACKET) return true;
+        if (d !== COMMA) return false;
+        this.space();
+      }
+    }
+    if (c === 0x74) return this.literal('true');
+    if (c === 0x66) return this.literal('false');
+    if (c === 0x6e) return this.literal('null');
+    return this.number();
+  }
+
+  private literal(word: string): boolean {
+    if (!this.text.startsWith(word, this.pos)) return false;
+    this.pos += word.length;
+    return true;
+  }
+
+  /** A JSON number: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? */
+  private number(): boolean {
+    const text = this.text;
+    let i = this.pos;
+    if (text.charCodeAt(i) === 0x2d) i++;
+    const first = text.charCodeAt(i);
+    if (first === 0x30) i++;
+    else if (first >= 0x31 && first <= 0x39) while (isDigit(text.charCodeAt(i))) i++;
+    else return false;
+    if (text.charCodeAt(i) === 0x2e) {
+      if (!isDigit(text.charCodeAt(++i))) return false;
+      while (isDigit(text.charCodeAt(i))) i++;
+    }
+    const e = text.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      const sign = text.charCodeAt(++i);
+      if (sign === 0x2b || sign === 0x2d) i++;
+      if (!isDigit(text.charCodeAt(i))) return false;
+      while (isDigit(text.charCodeAt(i))) i++;
+    }
+    this.pos = i;
+    return true;
+  }
+}
+
+/**
+ * text.slice(start, end) as a number when it is a plain decimal, -?d*.?d* with at least one digit whose
+ * digits make an integer below 2^53 and at most 22 of them after the point; NaN otherwise. That integer
+ * divided by a power of ten, both exact, is the correctly rounded value, which is what Number() gives
+ * (Clinger's fast path).
+ */
+function plainDecimal(text: string, start: number, end: number): number {
+  let i = start;
+  const negative = i < end && text.charCodeAt(i) === 0x2d;
+  if (negative) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = -1;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const digit = c - 0x30;
+    if (digit >= 0 && digit <= 9) {
+      mantissa = mantissa * 10 + digit;
+      digits++;
+      if (scale >= 0) scale++;
+    } else if (c === 0x2e && scale < 0) scale = 0;
+    else return NaN;
+  }
+  if (digits === 0 || mantissa >= EXACT_INTEGER_LIMIT || scale > 22) return NaN;
+  const magnitude = scale > 0 ? mantissa / EXACT_POWERS_OF_TEN[scale]! : mantissa;
+  return negative ? -magnitude : magnitude;
+}
+
+/** numericalValue(text.slice(start, end)), without the slice for a plain decimal. */
+export function numericalField(text: string, start: number, end: number): number {
+  const value = plainDecimal(text, start, end);
+  return value === value ? value : numericalValue(text.slice(start, end));
+}
+
+/** Categories that are small integers, made once: such a field's category then costs no string. */
+const SMALL_INTEGER_CATEGORIES = Array.from({ length: 1024 }, (_, i) => String(i));
+
+/**
+ * The category of a plain decimal's value (categoricalValue of its text: the shortest decimal string of
+ * the number it reads as).
+ */
+export function categoryOfPlainDecimal(value: number): string {
+  return value >= 0 && value < SMALL_INTEGER_CATEGORIES.length && Number.isInteger(value) ? SMALL_INTEGER_CATEGORIES[value]! : String(value);
+}
+
+/** categoricalValue(text.slice(start, end)), without the slice for a plain decimal. */
+export function categoricalField(text: string, start: number, end: number): string {
+  const value = plainDecimal(text, start, end);
+  return value === value ? categoryOfPlainDecimal(value) : categoricalValue(text.slice(start, end));
 }
 
 /**

@@ -1,6 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CaptureFormatError, captureFeatureRows, captureFieldRows, captureKeyHours, categoricalValue, numericalValue, parseCaptureLine, type CaptureRecord } from '../domain/capture';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CaptureFormatError,
+  CaptureLineScanner,
+  captureFeatureRows,
+  captureFieldRows,
+  captureKeyHours,
+  categoricalField,
+  categoricalValue,
+  categoryOfPlainDecimal,
+  numericalField,
+  numericalValue,
+  parseCaptureLine,
+  type CaptureRecord,
+} from '../domain/capture';
+import { seededRandom } from '../domain/seeded-random';
 
 type Payload = { observedContentType: string; mode: string; data: string; encoding: string };
 
@@ -169,5 +185,179 @@ describe('captureKeyHours', () => {
     assert.deepEqual(captureKeyHours('e', 'v', t, t), ['e/v/2024/03/01/10/']);
     assert.deepEqual(captureKeyHours('e', 'v', t, new Date('2024-03-01T09:00:00Z')), []);
     assert.throws(() => captureKeyHours('e', 'v', new Date('nope'), t), RangeError);
+  });
+});
+
+// --- The fast path: CaptureLineScanner against parseCaptureLine ---------------------------------------------
+// Profiling reads the usual line in place (CaptureLineScanner) and falls back to parseCaptureLine for the
+// rest. Every line either declines the fast path or reads exactly as parseCaptureLine + captureFieldRows +
+// numericalValue / categoricalValue read it; test/drift-fold.test.ts checks the same on whole folds.
+
+/** A JSON writer that varies what JSON allows: key order, whitespace, escapes, duplicate and extra keys. */
+function writeJson(value: unknown, random: () => number, options: { escapes: boolean; spaces: boolean; duplicates: boolean }): string {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const space = () => (options.spaces && random() < 0.3 ? pick([' ', '  ', '\t', '\r\n', '\n ', ' \r']) : '');
+  const string = (text: string): string => {
+    let out = '"';
+    for (const ch of text) {
+      const code = ch.codePointAt(0)!;
+      if (ch === '"' || ch === '\\') out += `\\${ch}`;
+      else if (code < 0x20) out += pick([`\\u${code.toString(16).padStart(4, '0')}`, JSON.stringify(ch).slice(1, -1)]);
+      else if (options.escapes && random() < 0.02) out += ch === '/' ? '\\/' : ch.length === 1 ? `\\u${code.toString(16).padStart(4, random() < 0.5 ? '0' : '0').toUpperCase()}` : ch;
+      else out += ch;
+    }
+    return `${out}"`;
+  };
+  const write = (v: unknown): string => {
+    if (typeof v === 'string') return string(v);
+    if (typeof v === 'number' || typeof v === 'boolean' || v === null) return JSON.stringify(v);
+    if (Array.isArray(v)) return `[${space()}${v.map((x) => write(x)).join(`${space()},${space()}`)}${space()}]`;
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    if (random() < 0.3) entries.sort(() => random() - 0.5);
+    const members = entries.map(([k, x]) => `${string(k)}${space()}:${space()}${write(x)}`);
+    if (options.duplicates && entries.length > 0 && random() < 0.1) {
+      // The same key again, with the same or another value (JSON.parse keeps the last).
+      const [k, x] = pick(entries);
+      const other = typeof x === 'string' ? pick([x, x.slice(1), '', `${x}0`, '2024-03-01T11:00:00Z', 'BASE64']) : random() < 0.5 ? x : {};
+      members.splice(Math.floor(random() * (members.length + 1)), 0, `${string(k)}:${write(other)}`);
+    }
+    return `{${space()}${members.join(`${space()},${space()}`)}${space()}}`;
+  };
+  return `${space()}${write(value)}${space()}`;
+}
+
+const FEATURES = 4; // three numerical and a categorical, as csvRow is asked for four
+
+function fieldText(random: () => number): string {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+  return pick([
+    () => (random() * 200 - 100).toFixed(Math.floor(random() * 6)),
+    () => String(Math.floor(random() * 30)),
+    () => `${pick(['', '-'])}${digits(Math.floor(random() * 4))}.${digits(Math.floor(random() * 4))}`,
+    () => `${pick(['', '-', '+'])}${digits(1 + Math.floor(random() * 25))}`,
+    () => `0.${digits(20 + Math.floor(random() * 6))}`,
+    () => `${digits(15)}${digits(Math.floor(random() * 4))}.${digits(Math.floor(random() * 8))}`,
+    () => pick(['', ' ', '-', '.', '-.', '-0', '0', '00', '007', '1.', '.5', '1e3', '-1E-2', 'NaN', 'Infinity', '0x1A', 'n/a', '"4"', ' 2 ', '1.2.3', '9007199254740993', '9007199254740992', '4503599627370496.5']),
+    () => pick(['1é', 'Ⅻ', '\u00a0', '٣', '\t1', '1\\2', 'north', '"south"']),
+  ])();
+}
+
+function requestData(random: () => number): string {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const row = (n: number) => Array.from({ length: n }, () => fieldText(random)).join(',');
+  return pick([
+    () => row(FEATURES),
+    () => row(FEATURES),
+    () => row(FEATURES),
+    () => row(FEATURES - 1 + Math.floor(random() * 3)),
+    () => `${row(FEATURES)}\n${row(FEATURES)}`,
+    () => `${row(FEATURES)}\r\n`,
+    () => pick(['', '   ', '\u00a0', ',,,']),
+    () => JSON.stringify({ instances: [{ features: [1, 2, 3, 'x'] }] }),
+    () => fieldText(random),
+  ])();
+}
+
+function randomCaptureLine(random: () => number): string {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  /** Mostly the usual value, sometimes one of the others. */
+  const usually = <T>(usual: T, others: readonly T[]): T => (random() < 0.95 ? usual : pick(others));
+  const data = requestData(random);
+  const encoding = usually<unknown>('CSV', ['JSON', 'BASE64', 'csv', '', 5, null]);
+  const payload = (text: string, mode: string) => ({
+    observedContentType: usually<unknown>('text/csv', ['application/json', 'text/csv; charset=utf-8', 'application/octet-stream', 'TEXT/CSV', 'text/plain', '', 7]),
+    mode,
+    data: encoding === 'BASE64' ? Buffer.from(text).toString(random() < 0.9 ? 'base64' : 'hex') : usually<unknown>(text, [12, null]),
+    encoding,
+    ...(random() < 0.05 ? { extra: pick([[1, 'two', { three: null }], { nested: { deeper: [true, false, -1.5e-3] } }, 'x\\y', 0]) } : {}),
+  });
+  const record: Record<string, unknown> = {
+    captureData: usually(
+      () => ({ endpointInput: payload(data, 'INPUT'), endpointOutput: payload('0.5', 'OUTPUT') }),
+      [() => ({ endpointInput: payload(data, 'INPUT') }), () => ({ endpointOutput: payload('0.5', 'OUTPUT') }), () => ({}), () => ({ endpointInput: null }), () => ({ endpointInput: payload(data, 'INPUT'), endpointOutput: 'text' })],
+    )(),
+    eventMetadata: {
+      eventId: usually<unknown>('b7a1c2d3-0000-4000-8000-000000000001', ['é-1', '', undefined, 42]),
+      inferenceTime: usually<unknown>('2024-03-01T10:15:42Z', ['2024-03-01T11:00:00.123Z', '2024-03-01T09:59:59Z', 'yesterday', '', undefined, 1709288142000]),
+      inferenceId: usually<unknown>(undefined, ['order-42', '', 7, null]),
+      ...(random() < 0.05 ? { customAttributes: pick(['a', { b: [1, 2] }]) } : {}),
+    },
+    eventVersion: usually<unknown>('0', [0, undefined]),
+  };
+  if (random() < 0.02) delete record[pick(['captureData', 'eventMetadata'])];
+  let line = writeJson(record, random, { escapes: random() < 0.1, spaces: random() < 0.1, duplicates: random() < 0.1 });
+  // Damage, now and then: cut short, a character changed or added, trailing text, a byte-order mark.
+  const damage = random();
+  if (damage < 0.04) line = line.slice(0, Math.floor(random() * line.length));
+  else if (damage < 0.08) {
+    const at = Math.floor(random() * line.length);
+    line = line.slice(0, at) + pick(['"', '\\', ',', '}', '{', ':', '\u0001', 'x', ' ', ']', '\u00e9']) + line.slice(at + (random() < 0.5 ? 1 : 0));
+  } else if (damage < 0.09) line += pick([' x', ',', '}', '\u00a0']);
+  else if (damage < 0.1) line = `\ufeff${line}`;
+  return line;
+}
+
+describe('CaptureLineScanner, the fast path for the usual line', () => {
+  it('reads what parseCaptureLine reads, or declines, on 30,000 varied and damaged lines', () => {
+    const random = seededRandom(20261124);
+    const scanner = new CaptureLineScanner();
+    let scanned = 0;
+    let rows = 0;
+    for (let n = 0; n < 30_000; n++) {
+      const line = randomCaptureLine(random);
+      let record: CaptureRecord | Error;
+      try {
+        record = parseCaptureLine(line);
+      } catch (err) {
+        record = err as Error;
+      }
+      if (!scanner.scan(line)) continue;
+      scanned++;
+      assert.ok(!(record instanceof Error), `the scanner accepted a line parseCaptureLine refuses (${(record as Error).message}): ${line}`);
+      assert.equal(scanner.inferenceTime, Date.parse(record.inferenceTime), line);
+      assert.equal(scanner.hasInput, record.input !== undefined, line);
+      for (const width of [FEATURES, 1]) {
+        if (!scanner.csvRow(width)) continue;
+        let fieldRows: unknown[][];
+        try {
+          fieldRows = captureFieldRows(record, width).rows;
+        } catch (err) {
+          assert.fail(`csvRow accepted a request captureFieldRows refuses (${(err as Error).message}): ${line}`);
+        }
+        assert.equal(fieldRows.length, 1, line);
+        rows++;
+        fieldRows[0]!.forEach((field, i) => {
+          assert.equal(scanner.text.slice(scanner.bounds[i]! + 1, scanner.bounds[i + 1]!), field, line);
+          const value = scanner.values[i]!;
+          if (!Number.isNaN(value)) {
+            assert.ok(Object.is(value, numericalValue(field)), `field ${JSON.stringify(field)}: ${value}`);
+            assert.equal(categoryOfPlainDecimal(value), categoricalValue(field), `field ${JSON.stringify(field)}`);
+          }
+        });
+      }
+    }
+    // The fast path must be taken, not only be safe.
+    assert.ok(scanned > 6_000, `${scanned} lines scanned`);
+    assert.ok(rows > 4_000, `${rows} rows read in place`);
+  });
+
+  it('reads Model Monitor\'s own capture files in place', () => {
+    const scanner = new CaptureLineScanner();
+    const lines = readFileSync(path.join(__dirname, 'fixtures/model-monitor/churn-capture/capture.jsonl'), 'utf8').split('\n').filter(Boolean);
+    for (const line of lines) {
+      assert.ok(scanner.scan(line), line);
+      assert.ok(scanner.csvRow(69), line);
+    }
+  });
+
+  it('reads CSV fields in place as numericalValue and categoricalValue read them', () => {
+    const random = seededRandom(7);
+    for (let n = 0; n < 20_000; n++) {
+      const field = fieldText(random);
+      const text = `x,${field},y`;
+      assert.ok(Object.is(numericalField(text, 2, 2 + field.length), numericalValue(field)), JSON.stringify(field));
+      assert.equal(categoricalField(text, 2, 2 + field.length), categoricalValue(field), JSON.stringify(field));
+    }
   });
 });

@@ -90,3 +90,89 @@ test('bad input is refused with the reason', () => {
   assert.throws(() => new KllSketch(1), /k must be/);
   assert.throws(() => KllSketch.fromModelMonitor({ parameters: { c: 0.64, k: 2048 }, data: [[1, 'x' as unknown as number]] }, 'statistics.json features[2]'), /statistics.json features\[2\]: data\[0\]/);
 });
+
+/** The sketch as first written here (plain arrays, each level sorted whole at compaction): the new one must equal it. */
+class ReferenceKll {
+  levels: number[][] = [[]];
+  retained = 0;
+  total = 0;
+  private readonly random: () => number;
+  constructor(
+    readonly k = 2048,
+    readonly c = 0.64,
+    seed = 1,
+  ) {
+    this.random = seededRandom(seed);
+  }
+  private capacity(): number {
+    return this.levels.reduce((n, _, h) => n + Math.max(2, Math.ceil(this.k * this.c ** (this.levels.length - 1 - h))), 0);
+  }
+  update(v: number): void {
+    this.levels[0]!.push(v);
+    this.retained++;
+    this.total++;
+    if (this.retained >= this.capacity()) this.compress();
+  }
+  merge(other: { toModelMonitor(): { data: number[][] } }): void {
+    other.toModelMonitor().data.forEach((level, h) => {
+      while (this.levels.length <= h) this.levels.push([]);
+      for (const v of level) this.levels[h]!.push(v);
+      this.retained += level.length;
+      this.total += level.length * 2 ** h;
+    });
+    while (this.retained >= this.capacity()) this.compress();
+  }
+  private compress(): void {
+    for (let h = 0; h < this.levels.length; h++) {
+      const level = this.levels[h]!;
+      if (level.length < Math.max(2, Math.ceil(this.k * this.c ** (this.levels.length - 1 - h)))) continue;
+      if (h + 1 === this.levels.length) this.levels.push([]);
+      const sorted = Float64Array.from(level).sort();
+      const pairs = sorted.length - (sorted.length % 2);
+      const offset = this.random() < 0.5 ? 0 : 1;
+      for (let i = offset; i < pairs; i += 2) this.levels[h + 1]!.push(sorted[i]!);
+      this.retained -= pairs / 2;
+      this.levels[h] = pairs < sorted.length ? [sorted[pairs]!] : [];
+      return;
+    }
+  }
+  toModelMonitor() {
+    return { parameters: { c: this.c, k: this.k }, data: this.levels.map((l) => [...l]) };
+  }
+}
+
+test('typed-array levels, run merging and updateAll give the sketch of the plain algorithm, bit for bit', () => {
+  const random = seededRandom(17);
+  // Ties, signed zeros, sorted and reversed runs, a narrow range: what the sort and the run merging must get right.
+  const draws: ((i: number) => number)[] = [
+    () => random(),
+    () => Math.round(random() * 20) / 4 - 2,
+    () => (random() < 0.5 ? -0 : 0),
+    (i) => i % 5000,
+    (i) => -(i % 3000),
+    () => normal(random) * 1e6,
+  ];
+  for (const [d, draw] of draws.entries()) {
+    const values = Float64Array.from({ length: 120_000 }, (_, i) => draw(i));
+    const reference = new ReferenceKll(256, 0.64, d + 1);
+    const one = new KllSketch(256, 0.64, d + 1);
+    const batched = new KllSketch(256, 0.64, d + 1);
+    for (const v of values) {
+      reference.update(v);
+      one.update(v);
+    }
+    for (let i = 0; i < values.length; i += 7_777) batched.updateAll(values.subarray(i, i + 7_777));
+    assert.deepStrictEqual(one.toModelMonitor(), reference.toModelMonitor(), `draw ${d}`);
+    assert.deepStrictEqual(batched.toModelMonitor(), reference.toModelMonitor(), `draw ${d}, batched`);
+
+    // Merges, of a sketch and of one restored from its state (as fold threads hand them over).
+    const other = new KllSketch(256, 0.64, 99);
+    for (const v of values.subarray(0, 30_000)) other.update(-v);
+    reference.merge(other);
+    one.merge(other);
+    batched.merge(KllSketch.fromState(structuredClone(other.toState())));
+    assert.deepStrictEqual(one.toModelMonitor(), reference.toModelMonitor(), `draw ${d}, merged`);
+    assert.deepStrictEqual(batched.toModelMonitor(), reference.toModelMonitor(), `draw ${d}, merged from a state`);
+    assert.equal(batched.count, reference.total);
+  }
+});

@@ -18,11 +18,24 @@ export interface WeightedValue {
   weight: number;
 }
 
+/**
+ * A sketch's items exactly as held (level order included), for merging on another thread; structured
+ * cloning copies it, and its arrays can be transferred.
+ */
+export interface KllSketchState {
+  k: number;
+  c: number;
+  levels: Float64Array[];
+  total: number;
+}
+
 export const MODEL_MONITOR_KLL_K = 2048;
 export const MODEL_MONITOR_KLL_C = 0.64;
 
 export class KllSketch {
-  private levels: number[][] = [[]];
+  /** Items per level (an item at height h stands for 2^h values); only the first `lengths[h]` are held. */
+  private levels: Float64Array[] = [new Float64Array(64)];
+  private lengths: number[] = [0];
   private retained = 0;
   private total = 0;
   /** Each level's capacity and their sum; they depend only on how many levels there are, so they are cached. */
@@ -47,21 +60,41 @@ export class KllSketch {
     const c = Number(json?.parameters?.c);
     if (!Array.isArray(json?.data)) throw new RangeError(`${where}: "data" must be an array of arrays of numbers`);
     const sketch = new KllSketch(k, c);
-    sketch.levels = json.data.map((level, h) => {
+    json.data.forEach((level, h) => {
       if (!Array.isArray(level) || level.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
         throw new RangeError(`${where}: data[${h}] must be an array of finite numbers`);
       }
-      return [...level];
     });
-    if (sketch.levels.length === 0) sketch.levels = [[]];
-    sketch.retained = sketch.levels.reduce((n, level) => n + level.length, 0);
-    sketch.total = sketch.levels.reduce((n, level, h) => n + level.length * 2 ** h, 0);
+    if (json.data.length > 0) {
+      sketch.levels = json.data.map((level) => Float64Array.from(level as number[]));
+      sketch.lengths = json.data.map((level) => level.length);
+    }
+    sketch.retained = sketch.lengths.reduce((n, length) => n + length, 0);
+    sketch.total = sketch.lengths.reduce((n, length, h) => n + length * 2 ** h, 0);
     sketch.capacityTotal = sketch.capacity();
     return sketch;
   }
 
   toModelMonitor(): KllSketchJson {
-    return { parameters: { c: this.c, k: this.k }, data: this.levels.map((level) => [...level]) };
+    return { parameters: { c: this.c, k: this.k }, data: this.levels.map((_, h) => Array.from(this.level(h))) };
+  }
+
+  toState(): KllSketchState {
+    return { k: this.k, c: this.c, levels: this.levels.map((_, h) => this.level(h).slice()), total: this.total };
+  }
+
+  /**
+   * The sketch a state was taken from, to merge from: its items and counts are the same, but compactions
+   * of its own (if it is updated further) draw their coins from a fresh seed.
+   */
+  static fromState(state: KllSketchState): KllSketch {
+    const sketch = new KllSketch(state.k, state.c);
+    sketch.levels = state.levels.length > 0 ? state.levels : [new Float64Array(64)];
+    sketch.lengths = sketch.levels.map((level) => level.length);
+    sketch.retained = sketch.lengths.reduce((n, length) => n + length, 0);
+    sketch.total = state.total;
+    sketch.capacityTotal = sketch.capacity();
+    return sketch;
   }
 
   /** Values summarised (the sum of the items' weights). */
@@ -76,17 +109,45 @@ export class KllSketch {
 
   update(value: number): void {
     if (!Number.isFinite(value)) throw new RangeError(`KLL sketches take finite numbers, got ${value}`);
-    this.levels[0]!.push(value);
+    if (this.lengths[0] === this.levels[0]!.length) this.grow(0, 1);
+    this.levels[0]![this.lengths[0]!++] = value;
     this.retained++;
     this.total++;
     if (this.retained >= this.capacityTotal) this.compress();
   }
 
+  /**
+   * The same as update() for each value in turn, copied in runs: between two compactions the values only
+   * join level 0, so the sketch is the one update() would give.
+   */
+  updateAll(values: Float64Array): void {
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!)) throw new RangeError(`KLL sketches take finite numbers, got ${values[i]}`);
+    }
+    for (let i = 0; i < values.length; ) {
+      // At least one, as update() takes one even into a sketch read over its capacity.
+      const run = Math.max(1, Math.min(values.length - i, this.capacityTotal - this.retained));
+      this.grow(0, run);
+      this.levels[0]!.set(values.subarray(i, i + run), this.lengths[0]!);
+      this.lengths[0]! += run;
+      this.retained += run;
+      this.total += run;
+      i += run;
+      if (this.retained >= this.capacityTotal) this.compress();
+    }
+  }
+
   merge(other: KllSketch): void {
-    other.levels.forEach((level, h) => {
-      while (this.levels.length <= h) this.levels.push([]);
-      for (const v of level) this.levels[h]!.push(v);
-    });
+    for (let h = 0; h < other.levels.length; h++) {
+      while (this.levels.length <= h) {
+        this.levels.push(new Float64Array(64));
+        this.lengths.push(0);
+      }
+      const items = other.level(h);
+      this.grow(h, items.length);
+      this.levels[h]!.set(items, this.lengths[h]!);
+      this.lengths[h]! += items.length;
+    }
     this.retained += other.retained;
     this.total += other.total;
     this.capacityTotal = this.capacity();
@@ -97,10 +158,10 @@ export class KllSketch {
   cdf(x: number): number {
     if (this.total === 0) return NaN;
     let below = 0;
-    this.levels.forEach((level, h) => {
+    for (let h = 0; h < this.levels.length; h++) {
       const weight = 2 ** h;
-      for (const v of level) if (v <= x) below += weight;
-    });
+      for (const v of this.level(h)) if (v <= x) below += weight;
+    }
     return below / this.total;
   }
 
@@ -120,10 +181,10 @@ export class KllSketch {
   /** The retained items with their weights, sorted by value: the sketch's stand-in for the sample. */
   weightedValues(): WeightedValue[] {
     const items: WeightedValue[] = [];
-    this.levels.forEach((level, h) => {
+    for (let h = 0; h < this.levels.length; h++) {
       const weight = 2 ** h;
-      for (const value of level) items.push({ value, weight });
-    });
+      for (const value of this.level(h)) items.push({ value, weight });
+    }
     return items.sort((a, b) => a.value - b.value);
   }
 
@@ -133,6 +194,21 @@ export class KllSketch {
    */
   get normalizedRankError(): number {
     return this.levels.length === 1 ? 0 : 2.296 / this.k ** 0.9723;
+  }
+
+  /** The items held at height h. */
+  private level(h: number): Float64Array {
+    return this.levels[h]!.subarray(0, this.lengths[h]!);
+  }
+
+  /** Makes room for `more` items at height h. */
+  private grow(h: number, more: number): void {
+    const level = this.levels[h]!;
+    const needed = this.lengths[h]! + more;
+    if (needed <= level.length) return;
+    const grown = new Float64Array(Math.max(needed, level.length * 2));
+    grown.set(level.subarray(0, this.lengths[h]!));
+    this.levels[h] = grown;
   }
 
   /** Capacity of the level at height h: k at the top, shrinking by c per level below, at least 2. */
@@ -150,22 +226,100 @@ export class KllSketch {
   /** Compacts the lowest full level into the one above it. */
   private compress(): void {
     for (let h = 0; h < this.levels.length; h++) {
-      const level = this.levels[h]!;
-      if (level.length < this.capacities[h]!) continue;
+      const length = this.lengths[h]!;
+      if (length < this.capacities[h]!) continue;
       if (h + 1 === this.levels.length) {
-        this.levels.push([]);
+        this.levels.push(new Float64Array(64));
+        this.lengths.push(0);
         this.capacityTotal = this.capacity();
       }
-      // A typed array sorts numbers several times faster than a comparator sort.
-      const sorted = Float64Array.from(level).sort();
+      const sorted = sortLevel(this.levels[h]!.subarray(0, length));
       // An odd item out stays behind, so every promoted pair is a real pair and weight is conserved.
-      const pairs = sorted.length - (sorted.length % 2);
+      const pairs = length - (length % 2);
       const offset = this.random() < 0.5 ? 0 : 1;
+      this.grow(h + 1, pairs / 2);
       const above = this.levels[h + 1]!;
-      for (let i = offset; i < pairs; i += 2) above.push(sorted[i]!);
+      let at = this.lengths[h + 1]!;
+      for (let i = offset; i < pairs; i += 2) above[at++] = sorted[i]!;
+      this.lengths[h + 1] = at;
       this.retained -= pairs / 2;
-      this.levels[h] = pairs < sorted.length ? [sorted[pairs]!] : [];
+      if (pairs < length) sorted[0] = sorted[pairs]!;
+      this.lengths[h] = length - pairs;
       return;
     }
   }
+}
+
+/** Scratch space for merging sorted runs (one thread runs one compaction at a time). */
+let mergeScratch = new Float64Array(4096);
+/** Starts of the ascending runs of a level being sorted, and the end. */
+let runStarts = new Int32Array(64);
+
+/** Whether b sorts before a, in a typed array's order: by value, and −0 before +0. */
+function descends(a: number, b: number): boolean {
+  return b < a || (b === 0 && a === 0 && 1 / b < 1 / a);
+}
+
+/**
+ * Sorts a level in place, as Float64Array.prototype.sort does (so the result is the same). Above level 0
+ * a level is a few ascending runs (the halves compactions promoted into it), which merging sorts in a few
+ * passes; a level of many runs (level 0: values as they came) goes to the typed-array sort.
+ */
+function sortLevel(level: Float64Array): Float64Array {
+  const n = level.length;
+  let runs = 0;
+  runStarts[0] = 0;
+  for (let i = 1; i < n; i++) {
+    if (!descends(level[i - 1]!, level[i]!)) continue;
+    if (++runs > 16) return level.sort();
+    if (runs + 1 >= runStarts.length) {
+      const grown = new Int32Array(runStarts.length * 2);
+      grown.set(runStarts);
+      runStarts = grown;
+    }
+    runStarts[runs] = i;
+  }
+  if (runs === 0) return level;
+  runStarts[++runs] = n;
+  if (mergeScratch.length < n) mergeScratch = new Float64Array(Math.max(n, mergeScratch.length * 2));
+  let from: Float64Array = level;
+  let to: Float64Array = mergeScratch.subarray(0, n);
+  // Merge neighbouring runs pairwise until one is left; `runs` counts them.
+  while (runs > 1) {
+    let merged = 0;
+    for (let r = 0; r < runs; r += 2) {
+      const start = runStarts[r]!;
+      if (r + 1 === runs) {
+        to.set(from.subarray(start, n), start);
+        runStarts[merged++] = start;
+        break;
+      }
+      const middle = runStarts[r + 1]!;
+      const end = runStarts[r + 2]!;
+      let i = start;
+      let j = middle;
+      let k = start;
+      while (i < middle && j < end) {
+        const a = from[i]!;
+        const b = from[j]!;
+        if (descends(a, b)) {
+          to[k++] = b;
+          j++;
+        } else {
+          to[k++] = a;
+          i++;
+        }
+      }
+      while (i < middle) to[k++] = from[i++]!;
+      while (j < end) to[k++] = from[j++]!;
+      runStarts[merged++] = start;
+    }
+    runStarts[merged] = n;
+    runs = merged;
+    const swap = from;
+    from = to;
+    to = swap;
+  }
+  if (from !== level) level.set(from);
+  return level;
 }

@@ -11,7 +11,7 @@
 // dropped. While the values are kept the sketch is derived from them on demand.
 // Categorical: counts per category, at most `categories` of them; values of further categories are
 // pooled in `overflow` and reported.
-import { KllSketch, MODEL_MONITOR_KLL_C, MODEL_MONITOR_KLL_K, type KllSketchJson } from './kll';
+import { KllSketch, MODEL_MONITOR_KLL_C, MODEL_MONITOR_KLL_K, type KllSketchJson, type KllSketchState } from './kll';
 import { EXACT_MAX_SAMPLE_SIZE } from './kolmogorov';
 import { DriftInputError, type FeatureKind } from './types';
 
@@ -62,6 +62,43 @@ export interface CategoricalProfileJson {
 }
 
 export type FeatureProfileJson = NumericalProfileJson | CategoricalProfileJson;
+
+// States: a profile copied exactly, for another thread (structured clone, typed arrays transferable).
+// toJSON is for storage and normalises (categories sorted, one sum); merging a restored state equals
+// merging the profile itself, bit for bit, Map orders included.
+
+export interface NumericalProfileState {
+  kind: 'numerical';
+  seed: number;
+  count: number;
+  missing: number;
+  min: number;
+  max: number;
+  mean: number;
+  m2: number;
+  sumHigh: number;
+  sumLow: number;
+  integral: boolean;
+  exact: Float64Array | null;
+  /** In insertion order. */
+  distinct: [number, number][] | null;
+  kll: KllSketchState | null;
+}
+
+export interface CategoricalProfileState {
+  kind: 'categorical';
+  count: number;
+  missing: number;
+  overflow: number;
+  /** In insertion order. */
+  tally: [string, number][];
+}
+
+export interface DatasetProfileState {
+  rows: number;
+  limits: ProfileLimits;
+  features: [string, NumericalProfileState | CategoricalProfileState][];
+}
 
 /** Deterministic per-feature, per-object seeds for the sketches' compaction coins. */
 export function mixSeed(a: number, b: number): number {
@@ -160,7 +197,7 @@ export class NumericalProfile {
     } else {
       if (this.exact) this.dropExactValues();
       // Values go into the sketch one by one, as a single pass would: cheaper than sketching them first.
-      if (other.exact) for (let i = 0; i < other.exactLength; i++) this.kll!.update(other.exact[i]!);
+      if (other.exact) this.kll!.updateAll(other.exact.subarray(0, other.exactLength));
       else this.kll!.merge(other.kll!);
     }
     this.count = n;
@@ -180,7 +217,7 @@ export class NumericalProfile {
   sketch(): KllSketch {
     if (this.kll) return this.kll;
     const sketch = new KllSketch(MODEL_MONITOR_KLL_K, MODEL_MONITOR_KLL_C, this.seed);
-    for (let i = 0; i < this.exactLength; i++) sketch.update(this.exact![i]!);
+    sketch.updateAll(this.exact!.subarray(0, this.exactLength));
     return sketch;
   }
 
@@ -201,7 +238,7 @@ export class NumericalProfile {
 
   private dropExactValues(): void {
     const sketch = new KllSketch(MODEL_MONITOR_KLL_K, MODEL_MONITOR_KLL_C, this.seed);
-    for (let i = 0; i < this.exactLength; i++) sketch.update(this.exact![i]!);
+    sketch.updateAll(this.exact!.subarray(0, this.exactLength));
     this.kll = sketch;
     this.exact = null;
     this.exactLength = 0;
@@ -223,6 +260,47 @@ export class NumericalProfile {
       kll: this.kll ? this.kll.toModelMonitor() : null,
       seed: this.seed,
     };
+  }
+
+  toState(): NumericalProfileState {
+    return {
+      kind: 'numerical',
+      seed: this.seed,
+      count: this.count,
+      missing: this.missing,
+      min: this.min,
+      max: this.max,
+      mean: this.mean,
+      m2: this.m2,
+      sumHigh: this.sumHigh,
+      sumLow: this.sumLow,
+      integral: this.integral,
+      exact: this.exact ? this.exact.slice(0, this.exactLength) : null,
+      distinct: this.distinct ? [...this.distinct] : null,
+      kll: this.kll ? this.kll.toState() : null,
+    };
+  }
+
+  static fromState(state: NumericalProfileState, limits: ProfileLimits): NumericalProfile {
+    const profile = new NumericalProfile(limits, state.seed);
+    profile.count = state.count;
+    profile.missing = state.missing;
+    profile.min = state.min;
+    profile.max = state.max;
+    profile.mean = state.mean;
+    profile.m2 = state.m2;
+    profile.sumHigh = state.sumHigh;
+    profile.sumLow = state.sumLow;
+    profile.integral = state.integral;
+    if (state.exact) {
+      // Room to grow, as a profile built here has (add() doubles the array).
+      profile.exact = state.exact.length >= 64 ? state.exact : new Float64Array(64);
+      if (profile.exact !== state.exact) profile.exact.set(state.exact);
+      profile.exactLength = state.exact.length;
+    } else profile.exact = null;
+    profile.distinct = state.distinct ? new Map(state.distinct) : null;
+    profile.kll = state.kll ? KllSketch.fromState(state.kll) : null;
+    return profile;
   }
 
   static fromJSON(json: NumericalProfileJson, limits: ProfileLimits, where: string): NumericalProfile {
@@ -311,6 +389,19 @@ export class CategoricalProfile {
     };
   }
 
+  toState(): CategoricalProfileState {
+    return { kind: 'categorical', count: this.count, missing: this.missing, overflow: this.overflow, tally: [...this.tally] };
+  }
+
+  static fromState(state: CategoricalProfileState, limits: ProfileLimits): CategoricalProfile {
+    const profile = new CategoricalProfile(limits);
+    profile.count = state.count;
+    profile.missing = state.missing;
+    profile.overflow = state.overflow;
+    for (const [category, n] of state.tally) profile.tally.set(category, n);
+    return profile;
+  }
+
   static fromJSON(json: CategoricalProfileJson, limits: ProfileLimits, where: string): CategoricalProfile {
     const profile = new CategoricalProfile(limits);
     profile.count = count(json.count, `${where}.count`);
@@ -371,6 +462,28 @@ export class DatasetProfile {
 
   toJSON(): DatasetProfileJson {
     return { rows: this.rows, limits: { ...this.limits }, features: [...this.features].map(([name, p]) => ({ name, ...p.toJSON() })) };
+  }
+
+  /** An exact copy for another thread; `transfer` gets the buffers postMessage may move instead of copying. */
+  toState(transfer?: ArrayBuffer[]): DatasetProfileState {
+    const features = [...this.features].map(([name, p]): DatasetProfileState['features'][number] => [name, p.toState()]);
+    if (transfer) {
+      for (const [, f] of features) {
+        if (f.kind !== 'numerical') continue;
+        if (f.exact) transfer.push(f.exact.buffer as ArrayBuffer);
+        for (const level of f.kll?.levels ?? []) transfer.push(level.buffer as ArrayBuffer);
+      }
+    }
+    return { rows: this.rows, limits: { ...this.limits }, features };
+  }
+
+  static fromState(state: DatasetProfileState): DatasetProfile {
+    const profile = new DatasetProfile([], state.limits);
+    profile.rows = state.rows;
+    for (const [name, f] of state.features) {
+      profile.features.set(name, f.kind === 'numerical' ? NumericalProfile.fromState(f, state.limits) : CategoricalProfile.fromState(f, state.limits));
+    }
+    return profile;
   }
 
   static fromJSON(json: DatasetProfileJson, where = 'profile'): DatasetProfile {

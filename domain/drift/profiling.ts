@@ -2,8 +2,8 @@
 // the champion's training split (headerless CSV, label first). Pure and line-at-a-time, so the worker
 // and the processing job run the same code whatever reads the bytes. A line that cannot be read is
 // counted, with a few examples, and never stops the fold.
-import { CaptureFormatError, captureFieldRows, categoricalValue, numericalValue, parseCaptureLine } from '../capture';
-import { DatasetProfile, DEFAULT_PROFILE_LIMITS, mixSeed, type DatasetProfileJson, type FeatureProfile, type ProfiledFeature, type ProfileLimits } from './profile';
+import { CaptureFormatError, CaptureLineScanner, captureFieldRows, categoricalField, categoricalValue, categoryOfPlainDecimal, numericalField, numericalValue, parseCaptureLine } from '../capture';
+import { DatasetProfile, DEFAULT_PROFILE_LIMITS, mixSeed, type DatasetProfileJson, type DatasetProfileState, type FeatureProfile, type ProfiledFeature, type ProfileLimits } from './profile';
 
 /** Examples of unreadable lines kept per fold: enough to diagnose, never growing with the input. */
 export const UNREADABLE_EXAMPLES_KEPT = 5;
@@ -42,6 +42,17 @@ export interface DatasetSplitProfileJson {
   profile: DatasetProfileJson;
 }
 
+/** A fold copied exactly for another thread (DatasetProfile.toState): merging it equals merging the fold. */
+export interface CaptureWindowProfileState {
+  stats: CaptureWindowStats;
+  state: DatasetProfileState;
+}
+
+export interface DatasetSplitProfileState {
+  stats: DatasetSplitStats;
+  state: DatasetProfileState;
+}
+
 interface FoldOptions {
   features: readonly ProfiledFeature[];
   limits?: ProfileLimits;
@@ -54,6 +65,12 @@ function addField(profile: FeatureProfile, raw: unknown): void {
   else profile.add(categoricalValue(raw));
 }
 
+/** addField for the field text.slice(start, end), without the slice where it can. */
+function addFieldAt(profile: FeatureProfile, text: string, start: number, end: number): void {
+  if (profile.kind === 'numerical') profile.add(numericalField(text, start, end));
+  else profile.add(categoricalField(text, start, end));
+}
+
 function keepExample(examples: string[], where: string, message: string): void {
   if (examples.length < UNREADABLE_EXAMPLES_KEPT) examples.push(`${where}: ${message}`);
 }
@@ -63,15 +80,18 @@ export class CaptureWindowProfile {
   readonly profile: DatasetProfile;
   readonly stats: CaptureWindowStats = { objects: 0, bytes: 0, records: 0, outsideWindow: 0, rows: 0, malformedRecords: 0, malformedExamples: [] };
   private readonly ordered: FeatureProfile[];
+  private readonly scanner = new CaptureLineScanner();
 
   constructor(
     options: FoldOptions,
     private readonly window: { from: number; to: number } | null,
-    /** A fold made elsewhere (another thread, a processing job), as its toJSON gave it. */
-    restored?: CaptureWindowProfileJson,
+    /** A fold made elsewhere: a processing job's, as its toJSON gave it, or another thread's, as its toState did. */
+    restored?: CaptureWindowProfileJson | CaptureWindowProfileState,
   ) {
     this.profile = restored
-      ? DatasetProfile.fromJSON(restored.profile, 'capture window profile')
+      ? 'state' in restored
+        ? DatasetProfile.fromState(restored.state)
+        : DatasetProfile.fromJSON(restored.profile, 'capture window profile')
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x636170));
     if (restored) this.stats = { ...restored.stats, malformedExamples: [...restored.stats.malformedExamples] };
     this.ordered = options.features.map((f) => this.profile.feature(f.name)!);
@@ -79,6 +99,7 @@ export class CaptureWindowProfile {
 
   /** One line of a capture file; `source` and `line` name it in examples. */
   addLine(text: string, source: string, line: number): void {
+    if (this.scanner.scan(text) && this.addScanned()) return;
     if (text.trim() === '') return;
     this.stats.records++;
     try {
@@ -102,6 +123,33 @@ export class CaptureWindowProfile {
     }
   }
 
+  /**
+   * The line the scanner just read, if it is the usual one-row CSV request (else false, with nothing
+   * counted): the same steps as below, on the line in place.
+   */
+  private addScanned(): boolean {
+    const scan = this.scanner;
+    if (this.window && (scan.inferenceTime < this.window.from || scan.inferenceTime > this.window.to)) {
+      this.stats.records++;
+      this.stats.outsideWindow++;
+      return true;
+    }
+    const ordered = this.ordered;
+    if (!scan.csvRow(ordered.length)) return false;
+    const { text, bounds, values } = scan;
+    for (let i = 0; i < ordered.length; i++) {
+      const profile = ordered[i]!;
+      // A plain decimal was read during the scan (NaN: read the field's text as the slow path does).
+      const value = values[i]!;
+      if (profile.kind === 'numerical') profile.add(value === value ? value : numericalValue(text.slice(bounds[i]! + 1, bounds[i + 1]!)));
+      else profile.add(value === value ? categoryOfPlainDecimal(value) : categoricalValue(text.slice(bounds[i]! + 1, bounds[i + 1]!)));
+    }
+    this.stats.records++;
+    this.stats.rows++;
+    this.profile.rows++;
+    return true;
+  }
+
   /** Folds a later object's profile into this one (merge in object order for reproducible results). */
   merge(other: CaptureWindowProfile): void {
     this.profile.merge(other.profile);
@@ -119,6 +167,10 @@ export class CaptureWindowProfile {
   toJSON(): CaptureWindowProfileJson {
     return { stats: { ...this.stats, malformedExamples: [...this.stats.malformedExamples] }, profile: this.profile.toJSON() };
   }
+
+  toState(transfer?: ArrayBuffer[]): CaptureWindowProfileState {
+    return { stats: { ...this.stats, malformedExamples: [...this.stats.malformedExamples] }, state: this.profile.toState(transfer) };
+  }
 }
 
 /** The champion's training split: headerless CSV rows, the label first, then one field per feature. */
@@ -127,9 +179,11 @@ export class DatasetSplitProfile {
   readonly stats: DatasetSplitStats = { objects: 0, bytes: 0, rows: 0, unreadableRows: 0, unreadableExamples: [] };
   private readonly ordered: FeatureProfile[];
 
-  constructor(options: FoldOptions, restored?: DatasetSplitProfileJson) {
+  constructor(options: FoldOptions, restored?: DatasetSplitProfileJson | DatasetSplitProfileState) {
     this.profile = restored
-      ? DatasetProfile.fromJSON(restored.profile, 'dataset split profile')
+      ? 'state' in restored
+        ? DatasetProfile.fromState(restored.state)
+        : DatasetProfile.fromJSON(restored.profile, 'dataset split profile')
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x626173));
     if (restored) this.stats = { ...restored.stats, unreadableExamples: [...restored.stats.unreadableExamples] };
     this.ordered = options.features.map((f) => this.profile.feature(f.name)!);
@@ -137,13 +191,20 @@ export class DatasetSplitProfile {
 
   addLine(text: string, source: string, line: number): void {
     if (text.trim() === '') return;
-    const fields = text.split(',');
-    if (fields.length !== this.ordered.length + 1) {
+    let fields = 1;
+    for (let comma = text.indexOf(','); comma !== -1; comma = text.indexOf(',', comma + 1)) fields++;
+    if (fields !== this.ordered.length + 1) {
       this.stats.unreadableRows++;
-      keepExample(this.stats.unreadableExamples, `${source}:${line}`, `has ${fields.length} fields, expected the label and ${this.ordered.length} features`);
+      keepExample(this.stats.unreadableExamples, `${source}:${line}`, `has ${fields} fields, expected the label and ${this.ordered.length} features`);
       return;
     }
-    for (let i = 0; i < this.ordered.length; i++) addField(this.ordered[i]!, fields[i + 1]);
+    // The fields in place, the label (before the first comma) skipped.
+    let start = text.indexOf(',') + 1;
+    for (let i = 0; i < this.ordered.length; i++) {
+      const end = i + 1 === this.ordered.length ? text.length : text.indexOf(',', start);
+      addFieldAt(this.ordered[i]!, text, start, end);
+      start = end + 1;
+    }
     this.stats.rows++;
     this.profile.rows++;
   }
@@ -161,5 +222,9 @@ export class DatasetSplitProfile {
 
   toJSON(): DatasetSplitProfileJson {
     return { stats: { ...this.stats, unreadableExamples: [...this.stats.unreadableExamples] }, profile: this.profile.toJSON() };
+  }
+
+  toState(transfer?: ArrayBuffer[]): DatasetSplitProfileState {
+    return { stats: { ...this.stats, unreadableExamples: [...this.stats.unreadableExamples] }, state: this.profile.toState(transfer) };
   }
 }

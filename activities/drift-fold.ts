@@ -1,0 +1,315 @@
+// Folding objects into profiles, for activities/drift.ts and the drift processing job: bytes into lines,
+// objects read a few at a time and each folded into a profile of its own, merged strictly in object
+// order, so the same objects always give the same profile. Parsing and folding can run on worker
+// threads; the merge stays here, in the same order, so the result is the same bit for bit whatever the
+// number of threads and whatever order reads finish in.
+//
+// Fold threads load this module alone (with domain/drift/profiling), not the AWS SDK.
+import { isAscii } from 'node:buffer';
+import { availableParallelism } from 'node:os';
+import { TextDecoder } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import {
+  CaptureWindowProfile,
+  DatasetSplitProfile,
+  type CaptureWindowProfileState,
+  type DatasetSplitProfileState,
+} from '../domain/drift/profiling';
+import type { ProfiledFeature, ProfileLimits } from '../domain/drift/profile';
+import type { ObjectRef, ObjectSource, ProfilingProgress, StreamOptions } from './drift';
+
+export const DEFAULT_READ_CONCURRENCY = 8;
+const PROGRESS_EVERY_LINES = 65_536;
+
+/**
+ * With `threads: 'auto'` (the default), a window of at least this many bytes in two objects or more is
+ * folded on one thread per core: below it, starting threads costs more than they save.
+ */
+export const AUTO_THREADS_ABOVE_BYTES = 32 * 1024 ** 2;
+
+/** The fold threads `threads` asks for, for these objects (1: this thread). */
+export function foldThreadsFor(threads: number | 'auto' | undefined, objects: readonly ObjectRef[]): number {
+  if (threads === undefined || threads === 'auto') {
+    const bytes = objects.reduce((n, o) => n + o.size, 0);
+    threads = objects.length > 1 && bytes >= AUTO_THREADS_ABOVE_BYTES ? availableParallelism() : 1;
+  }
+  return Math.min(Math.max(1, Math.floor(threads)), Math.max(1, objects.length));
+}
+
+/** Splits a byte stream into lines (without line endings), decoding UTF-8 across chunk boundaries. */
+export class LineSplitter {
+  /** Made at the first chunk that is not ASCII; until then chunks are copied as they are (ASCII is UTF-8). */
+  private decoder: TextDecoder | null = null;
+  private pending = '';
+  lines = 0;
+  bytes = 0;
+
+  constructor(private readonly visit: (line: string, number: number) => void) {}
+
+  push(chunk: Uint8Array | string): void {
+    let text: string;
+    if (typeof chunk === 'string') text = chunk;
+    else if (this.decoder === null && isAscii(chunk)) text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    else {
+      // A byte-order mark is dropped only at the start of the stream, as one decoder for the whole stream does.
+      this.decoder ??= new TextDecoder('utf-8', { ignoreBOM: this.bytes > 0 });
+      text = this.decoder.decode(chunk, { stream: true });
+    }
+    this.bytes += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+    text = this.pending + text;
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      this.emit(text.slice(start, end));
+      start = end + 1;
+    }
+    this.pending = text.slice(start);
+  }
+
+  end(): void {
+    if (this.decoder) this.pending += this.decoder.decode();
+    if (this.pending !== '') this.emit(this.pending);
+    this.pending = '';
+  }
+
+  private emit(line: string): void {
+    this.visit(line.endsWith('\r') ? line.slice(0, -1) : line, ++this.lines);
+  }
+}
+
+/**
+ * Calls `visit` with each line and its 1-based number. A callback rather than an async iterator: a
+ * million lines cost no million promises.
+ */
+export async function forEachLine(body: AsyncIterable<Uint8Array | string>, visit: (line: string, number: number) => void): Promise<{ bytes: number; lines: number }> {
+  const splitter = new LineSplitter(visit);
+  for await (const chunk of body) splitter.push(chunk);
+  splitter.end();
+  return { bytes: splitter.bytes, lines: splitter.lines };
+}
+
+interface Fold<P> {
+  addLine(text: string, source: string, line: number): void;
+  merge(other: P): void;
+  stats: { objects: number; bytes: number; rows: number };
+}
+
+/** How a fold is made: the same description builds it here or on a fold thread. */
+export interface FoldSpec {
+  phase: ProfilingProgress['phase'];
+  features: ProfiledFeature[];
+  limits?: ProfileLimits;
+  window: { from: number; to: number } | null;
+}
+
+type AnyFold = CaptureWindowProfile | DatasetSplitProfile;
+type FoldState = CaptureWindowProfileState | DatasetSplitProfileState;
+
+function makeFold(spec: FoldSpec, seed: number, restored?: FoldState): AnyFold {
+  const options = { features: spec.features, limits: spec.limits, seed };
+  return spec.phase === 'capture'
+    ? new CaptureWindowProfile(options, spec.window, restored as CaptureWindowProfileState | undefined)
+    : new DatasetSplitProfile(options, restored as DatasetSplitProfileState | undefined);
+}
+
+/** One object read and folded into its own fold (seeded by its index + 1). */
+interface FoldedObject {
+  bytes: number;
+  rows: number;
+  fold: AnyFold;
+}
+
+/**
+ * Reads objects `concurrency` at a time, each into its own fold (seeded by its index), and merges the
+ * folds strictly in object order: the same objects always give the same profile, and at most
+ * `concurrency` folds exist at once. With more than one thread, objects are parsed and folded on those
+ * threads (each to the one with the least in hand) and their folds come back here to be merged in the
+ * same order, so the profile is the one a single thread makes.
+ */
+export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objects: readonly ObjectRef[], options: StreamOptions, spec: FoldSpec): Promise<P> {
+  const total = makeFold(spec, 0) as unknown as P;
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_READ_CONCURRENCY));
+  const threadCount = foldThreadsFor(options.threads, objects);
+  const threads = threadCount > 1 ? new FoldThreads(threadCount, spec) : null;
+  const controller = new AbortController();
+  const abort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', abort, { once: true });
+  const progress: ProfilingProgress = { phase: spec.phase, objects: objects.length, objectsRead: 0, bytes: objects.reduce((n, o) => n + o.size, 0), bytesRead: 0, rows: 0 };
+  const report = () => options.onProgress?.({ ...progress });
+
+  const readHere = async (object: ObjectRef, index: number): Promise<FoldedObject> => {
+    const fold = makeFold(spec, index + 1);
+    const body = await source.open(object.uri, controller.signal);
+    let sinceReport = 0;
+    const { bytes } = await forEachLine(body, (line, number) => {
+      fold.addLine(line, object.uri, number);
+      if (++sinceReport === PROGRESS_EVERY_LINES) {
+        sinceReport = 0;
+        report();
+      }
+    });
+    fold.stats.objects = 1;
+    fold.stats.bytes = bytes;
+    return { bytes, rows: fold.stats.rows, fold };
+  };
+  const readOne = threads ? (object: ObjectRef, index: number) => threads.fold(index, source, object, controller.signal, report) : readHere;
+  const absorb = (folded: FoldedObject) => {
+    total.merge(folded.fold as unknown as P);
+    progress.objectsRead++;
+    progress.bytesRead += folded.bytes;
+    progress.rows += folded.rows;
+    report();
+  };
+
+  const inFlight: Promise<FoldedObject>[] = [];
+  try {
+    for (let i = 0; i < objects.length; i++) {
+      if (inFlight.length >= concurrency) absorb(await inFlight.shift()!);
+      options.signal?.throwIfAborted();
+      const reading = readOne(objects[i]!, i);
+      reading.catch(() => {}); // awaited in order below; this only keeps a later failure from going unhandled meanwhile
+      inFlight.push(reading);
+    }
+    while (inFlight.length > 0) absorb(await inFlight.shift()!);
+  } catch (err) {
+    controller.abort(err);
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    await threads?.close();
+  }
+  return total;
+}
+
+// --- Fold threads ------------------------------------------------------------------------------------
+// A thread started with FOLD_THREAD in its workerData folds each object the main thread streams to it,
+// chunk by chunk, into the object's own fold, and sends that fold back (DatasetProfile.toState, its
+// arrays transferred) when the object ends. The main thread merges the folds in object order.
+
+const FOLD_THREAD = 'sagemaker-retraining/drift-fold-thread';
+/** Chunks handed to a thread and not yet folded, per object: the thread's queue stays a few chunks long. */
+const CHUNKS_AHEAD = 4;
+
+type ToThread = { kind: 'start'; id: number; uri: string; seed: number } | { kind: 'chunk'; id: number; chunk: Uint8Array } | { kind: 'end'; id: number };
+type FromThread = { kind: 'ack'; id: number } | { kind: 'folded'; id: number; bytes: number; rows: number; fold: FoldState } | { kind: 'failed'; message: string };
+
+interface ThreadJob {
+  outstanding: number;
+  acked?: () => void;
+  folded: (result: FoldedObject) => void;
+  fail: (err: Error) => void;
+}
+
+class FoldThreads {
+  private readonly workers: Worker[];
+  /** Objects each thread has in hand. */
+  private readonly load: number[];
+  private readonly jobs = new Map<number, ThreadJob>();
+  private failure: Error | null = null;
+  private closing = false;
+
+  constructor(
+    count: number,
+    private readonly spec: FoldSpec,
+  ) {
+    // Under tsx (this file is TypeScript) a thread must register it before loading this module.
+    const register = __filename.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
+    this.load = new Array<number>(count).fill(0);
+    this.workers = Array.from({ length: count }, (_, t) => {
+      const worker = new Worker(`${register}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { role: FOLD_THREAD, spec } });
+      worker.on('message', (message: FromThread) => this.receive(message));
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => {
+        if (!this.closing) this.fail(new Error(`drift fold thread ${t} exited early (code ${code})`));
+      });
+      return worker;
+    });
+  }
+
+  /** Streams object `index` to the thread with the fewest objects in hand; resolves with its fold. */
+  async fold(index: number, source: ObjectSource, object: ObjectRef, signal: AbortSignal, onChunks: () => void): Promise<FoldedObject> {
+    if (this.failure) throw this.failure;
+    const t = this.load.indexOf(Math.min(...this.load));
+    const worker = this.workers[t]!;
+    this.load[t]!++;
+    let job!: ThreadJob;
+    const folded = new Promise<FoldedObject>((resolve, reject) => {
+      job = { outstanding: 0, folded: resolve, fail: reject };
+    });
+    folded.catch(() => {});
+    this.jobs.set(index, job);
+    worker.postMessage({ kind: 'start', id: index, uri: object.uri, seed: index + 1 } satisfies ToThread);
+    try {
+      let chunks = 0;
+      for await (const chunk of await source.open(object.uri, signal)) {
+        // A copy: stream chunks can be views of a shared pool, which must not be transferred away.
+        const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
+        job.outstanding++;
+        worker.postMessage({ kind: 'chunk', id: index, chunk: bytes } satisfies ToThread, [bytes.buffer]);
+        if (++chunks % 64 === 0) onChunks();
+        if (job.outstanding >= CHUNKS_AHEAD) await Promise.race([new Promise<void>((resolve) => (job.acked = resolve)), folded]);
+      }
+      worker.postMessage({ kind: 'end', id: index } satisfies ToThread);
+      return await folded;
+    } catch (err) {
+      // A thread's failure fails every object; a failed read fails the whole fold (its caller stops).
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    } finally {
+      this.jobs.delete(index);
+      this.load[t]!--;
+    }
+  }
+
+  private receive(message: FromThread): void {
+    if (message.kind === 'failed') return this.fail(new Error(`drift fold thread: ${message.message}`));
+    const job = this.jobs.get(message.id);
+    if (!job) return;
+    if (message.kind === 'ack') {
+      job.outstanding--;
+      job.acked?.();
+      job.acked = undefined;
+    } else job.folded({ bytes: message.bytes, rows: message.rows, fold: makeFold(this.spec, message.id + 1, message.fold) });
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const job of this.jobs.values()) job.fail(err);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function runFoldThread(port: MessagePort, spec: FoldSpec): void {
+  const open = new Map<number, { fold: AnyFold; lines: LineSplitter }>();
+  port.on('message', (message: ToThread) => {
+    try {
+      if (message.kind === 'start') {
+        const fold = makeFold(spec, message.seed);
+        open.set(message.id, { fold, lines: new LineSplitter((line, number) => fold.addLine(line, message.uri, number)) });
+      } else if (message.kind === 'chunk') {
+        open.get(message.id)!.lines.push(message.chunk);
+        port.postMessage({ kind: 'ack', id: message.id } satisfies FromThread);
+      } else {
+        const { fold, lines } = open.get(message.id)!;
+        open.delete(message.id);
+        lines.end();
+        fold.stats.objects = 1;
+        fold.stats.bytes = lines.bytes;
+        const transfer: ArrayBuffer[] = [];
+        const state = fold.toState(transfer);
+        port.postMessage({ kind: 'folded', id: message.id, bytes: lines.bytes, rows: fold.stats.rows, fold: state } satisfies FromThread, transfer);
+      }
+    } catch (err) {
+      port.postMessage({ kind: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromThread);
+    }
+  });
+}
+
+if (!isMainThread) {
+  const data = workerData as { role?: string; spec: FoldSpec } | null;
+  if (data?.role === FOLD_THREAD) runFoldThread(parentPort!, data.spec);
+}
