@@ -120,14 +120,17 @@ export interface DatasetFeature {
   method?: string;
   /** Overrides the threshold the options would give this feature's method. */
   threshold?: number;
+  /** Why this feature is not compared at all (e.g. a Model Monitor baseline's perform_comparison Disabled). */
+  notCompared?: string;
 }
 
 /**
  * A feature's outcome: `drift`/`no_drift` when tested; `insufficient_data` below minSamples usable
  * current values (or no reference values); `missing_column` when a side has no such column;
- * `not_computable` when the profiles cannot give the method's statistic (see `note`).
+ * `not_computable` when the profiles cannot give the method's statistic (see `note`); `not_compared`
+ * when the baseline asks for no comparison (see `note`).
  */
-export type FeatureVerdict = 'drift' | 'no_drift' | 'insufficient_data' | 'missing_column' | 'not_computable';
+export type FeatureVerdict = 'drift' | 'no_drift' | 'insufficient_data' | 'missing_column' | 'not_computable' | 'not_compared';
 
 export interface FeatureDrift {
   name: string;
@@ -158,6 +161,10 @@ export interface FeatureDrift {
   note?: string;
   /** Categories in the current sample the reference never had (first 20, sorted). */
   unseenCategories?: string[];
+  /** model-monitor mode: the check types this feature violated in the stage's own constraint_violations.json. */
+  violations?: string[];
+  /** The check types a given Model Monitor execution's constraint_violations.json flagged this feature with (evidence). */
+  modelMonitorFlagged?: string[];
 }
 
 export interface DriftReport {
@@ -234,6 +241,7 @@ export function compareProfiles(input: { features: DatasetFeature[]; reference: 
       const missingFrom = !ref ? 'reference' : 'current';
       return untested(fallback, 'missing_column', { missingFrom, note: `feature "${feature.name}" is missing from the ${missingFrom} sample` });
     }
+    if (feature.notCompared !== undefined) return untested(fallback, 'not_compared', { note: feature.notCompared });
     if (ref.kind !== feature.type || cur.kind !== feature.type) {
       return untested(fallback, 'not_computable', { note: `feature "${feature.name}" is ${feature.type} but was profiled as ${ref.kind} (reference) and ${cur.kind} (current)` });
     }
@@ -261,11 +269,19 @@ export function compareProfiles(input: { features: DatasetFeature[]; reference: 
     });
   });
 
-  const tested = results.filter((f) => !f.insufficientData);
+  return { ...datasetVerdict(results, current.rows, options), features: results, referenceCount: reference.rows, currentCount: current.rows, options };
+}
+
+/**
+ * The window's verdict from its features: the share of tested features that drifted against driftShare;
+ * `insufficient_data` when the window has fewer than minSamples rows or no feature could be tested.
+ */
+export function datasetVerdict(features: readonly FeatureDrift[], currentRows: number, options: Pick<DriftOptions, 'driftShare' | 'minSamples'>): Pick<DriftReport, 'verdict' | 'score' | 'driftedFeatures'> {
+  const tested = features.filter((f) => !f.insufficientData);
   const driftedFeatures = tested.filter((f) => f.drifted).map((f) => f.name);
   const score = tested.length === 0 ? 0 : driftedFeatures.length / tested.length;
-  const verdict = current.rows < options.minSamples || tested.length === 0 ? 'insufficient_data' : score >= options.driftShare ? 'drift' : 'no_drift';
-  return { verdict, score, driftedFeatures, features: results, referenceCount: reference.rows, currentCount: current.rows, options };
+  const verdict = currentRows < options.minSamples || tested.length === 0 ? 'insufficient_data' : score >= options.driftShare ? 'drift' : 'no_drift';
+  return { verdict, score, driftedFeatures };
 }
 
 type Column = readonly (number | string)[];
