@@ -10,6 +10,7 @@ import { categoryCountsOf, driftSettings, kindOf, sketchOf, type BaselineDriftMe
 import { resolveMonitoringConfig, type Constraints, type FeatureConstraints, type ResolvedMonitoringConfig } from './constraints';
 import { categoricalChiSquared, categoricalLInfinity, cdfGap, robustDistance } from './distance';
 import { commonCounts, type FeatureStatistics, type InferredType, type Statistics } from './statistics';
+import { javaDouble } from './format';
 import type { CheckType, Violation, Violations } from './violations';
 
 export interface FeatureDrift {
@@ -24,6 +25,12 @@ export interface FeatureDrift {
   currentCount: number;
   /** Numerical only: how far the sketches' rank errors may move the distance (99% confidence). */
   sketchError?: number;
+  /** Numerical, when a sketch was compacted: where the distance lies given sketchError (robust-adjusted like `value`). */
+  valueRange?: [number, number];
+  /** Numerical: each sketch's rank error (0 for one nothing was compacted in); sketchError is their sum. */
+  rankError?: { baseline: number; current: number };
+  /** ChiSquared only: the chi-squared statistic behind the p-value in `value`. */
+  statistic?: number;
 }
 
 export interface ModelMonitorCheckResult {
@@ -122,8 +129,11 @@ function compareDistribution(reference: FeatureStatistics, observed: FeatureStat
     if (!a || !b) return `no KLL sketch in the ${a ? 'current' : 'baseline'} statistics`;
     if (a.count === 0 || b.count === 0) return `no values in the ${a.count === 0 ? 'baseline' : 'current'} sketch`;
     const gap = cdfGap(a, b);
-    const value = settings.method === 'linf_robust' ? robustDistance(gap, a.count, b.count) : gap;
-    return { ...base, value, drifted: value > settings.threshold, baselineCount: a.count, currentCount: b.count, sketchError: a.normalizedRankError + b.normalizedRankError };
+    const adjust = (d: number) => (settings.method === 'linf_robust' ? robustDistance(d, a.count, b.count) : d);
+    const value = adjust(gap);
+    const sketchError = a.normalizedRankError + b.normalizedRankError;
+    const valueRange: [number, number] | undefined = sketchError > 0 ? [adjust(Math.max(0, gap - sketchError)), adjust(Math.min(1, gap + sketchError))] : undefined;
+    return { ...base, value, drifted: value > settings.threshold, baselineCount: a.count, currentCount: b.count, sketchError, rankError: { baseline: a.normalizedRankError, current: b.normalizedRankError }, ...(valueRange ? { valueRange } : {}) };
   }
   const a = categoryCountsOf(reference);
   const b = categoryCountsOf(observed);
@@ -133,7 +143,7 @@ function compareDistribution(reference: FeatureStatistics, observed: FeatureStat
   if (settings.method === 'chisquare') {
     const chi = categoricalChiSquared(a, b);
     if (Number.isNaN(chi.pValue)) return 'chi-squared needs at least two baseline categories after regrouping';
-    return { ...base, value: chi.pValue, drifted: chi.pValue < settings.threshold, baselineCount: n, currentCount: m };
+    return { ...base, value: chi.pValue, statistic: chi.statistic, drifted: chi.pValue < settings.threshold, baselineCount: n, currentCount: m };
   }
   const value = settings.method === 'linf_robust' ? robustDistance(distance, n, m) : distance;
   return { ...base, value, drifted: value > settings.threshold, baselineCount: n, currentCount: m };
@@ -204,14 +214,4 @@ function domainMatch(constraint: FeatureConstraints, observed: FeatureStatistics
 /** A share as a percentage, printed the way Java prints a double (the container's "100.0%"). */
 function percent(share: number): string {
   return javaDouble(share * 100);
-}
-
-/** Java's Double.toString: at least one decimal ("100.0"), scientific with "E" below 1e-3 and from 1e7. */
-function javaDouble(x: number): string {
-  const magnitude = Math.abs(x);
-  if (x !== 0 && Number.isFinite(x) && (magnitude < 1e-3 || magnitude >= 1e7)) {
-    const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
-    return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exponent.replace('+', '')}`;
-  }
-  return Number.isInteger(x) ? x.toFixed(1) : String(x);
 }

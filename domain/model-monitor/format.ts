@@ -45,3 +45,13 @@ export function writeModelMonitorFile<S extends z.ZodType>(schema: S, value: z.i
   const checked = parseModelMonitorFile(schema, value, file);
   return `${JSON.stringify(checked, null, 2)}\n`;
 }
+
+/** Java's Double.toString: at least one decimal ("100.0"), scientific with "E" below 1e-3 and from 1e7. */
+export function javaDouble(x: number): string {
+  const magnitude = Math.abs(x);
+  if (x !== 0 && Number.isFinite(x) && (magnitude < 1e-3 || magnitude >= 1e7)) {
+    const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
+    return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exponent.replace('+', '')}`;
+  }
+  return Number.isInteger(x) ? x.toFixed(1) : String(x);
+}

@@ -1,7 +1,7 @@
 // SageMaker Model Monitor compatibility, pure: read and write its three files, run its data-quality
 // checks on statistics, turn a baseline into reference distributions, and read a monitoring verdict.
 // See docs/model-monitor.md.
-export { ModelMonitorFormatError, type FormatIssue } from './format';
+export { ModelMonitorFormatError, javaDouble, type FormatIssue } from './format';
 export {
   InferredType,
   StatisticsSchema,
@@ -41,4 +41,6 @@ export { readModelMonitorBaseline, type ModelMonitorBaseline, type ReferenceFeat
 export { runModelMonitorChecks, type ModelMonitorCheckInput, type ModelMonitorCheckResult, type FeatureDrift } from './checks';
 export { modelMonitorBuckets, MODEL_MONITOR_BUCKETS, type KllBucket, type WeightedValues } from './buckets';
 export { modelMonitorStatistics } from './profile-statistics';
+export { modelMonitorReferenceProfile, type ModelMonitorReference, type BaselineFiles } from './reference-profile';
+export { suggestConstraints, suggestedMonitoringConfig } from './suggest';
 export { cdfGap, categoricalLInfinity, categoricalChiSquared, robustDistance, ROBUST_ALLOWANCE } from './distance';
