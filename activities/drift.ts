@@ -1,8 +1,9 @@
-// Drift stage I/O: stream the champion's training split and the endpoint's captured traffic into
-// constant-memory feature profiles (domain/drift/profile.ts), compare them, and write the report and the
-// window's Model Monitor statistics.json beside the run. Past `drift.processingJobAboveBytes` the same
-// profiling runs as a SageMaker Processing job (local/algorithms/drift/profile.ts) and the activity reads
-// its output.
+// Drift stage I/O: stream the baseline (the champion's training split, or read a Model Monitor baseline's
+// files) and the endpoint's captured traffic into constant-memory feature profiles
+// (domain/drift/profile.ts), decide (domain/drift/stage.ts), and write beside the run drift-report.json,
+// drift-report.html, the window's statistics.json and the stage's constraint_violations.json. Past
+// `drift.processingJobAboveBytes` the same profiling runs as a SageMaker Processing job
+// (local/algorithms/drift/profile.ts) and the activity reads its output.
 //
 // Usable outside an activity (no Temporal Context needed; progress comes through an optional callback):
 //
@@ -18,7 +19,7 @@
 //   profileDatasetSplit(s3, { uri, features, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
 //   profileDatasetObjects(source, objects, { features, concurrency?, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
 //   s3ObjectSource(s3): ObjectSource        an ObjectSource reads objects by URI (S3 here; files in the job)
-//   compareProfiles({ features, reference, current, options }) in domain/drift turns two profiles into the report.
+//   decideDrift({ features, mode, reference, current, options }) in domain/drift/stage.ts turns two profiles into the report.
 //
 //   detectDrift(s3, input, jobs?): the activity; `jobs` ({ sagemaker, polling }) enables the processing-job path.
 //
@@ -37,15 +38,13 @@ import {
   type ProcessingInput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import type { PipelineConfig } from '../domain/config';
+import { S3_URI, type PipelineConfig } from '../domain/config';
 import { captureKeyHours } from '../domain/capture';
 import {
   CaptureWindowProfile,
-  compareProfiles,
   DatasetProfile,
   DatasetSplitProfile,
   DEFAULT_PROFILE_LIMITS,
-  modelMonitorStatistics,
   type CaptureWindowProfileJson,
   type CaptureWindowStats,
   type DatasetSplitProfileJson,
@@ -53,10 +52,25 @@ import {
   type ProfiledFeature,
   type ProfileLimits,
 } from '../domain/drift';
+import { decideDrift, type StageReference } from '../domain/drift/stage';
+import { driftReportHtml } from '../domain/drift/report-html';
+import type { DriftStageReport } from '../domain/drift/stage-report';
+import {
+  ModelMonitorFormatError,
+  modelMonitorReferenceProfile,
+  parseConstraints,
+  parseStatistics,
+  parseViolations,
+  readModelMonitorVerdict,
+  writeConstraints,
+  writeStatistics,
+  writeViolations,
+  type ModelMonitorCheckResult,
+} from '../domain/model-monitor';
 import type { DatasetManifest } from '../domain/dataset-version';
 import { sageMakerName } from '../domain/job-names';
 import { runTags } from '../domain/sagemaker-events';
-import { getJson, listObjects, putJson, s3Join } from './s3-objects';
+import { getJson, getText, listObjects, putJson, putText, s3Join } from './s3-objects';
 import { createOnce, currentRun, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { DEFAULT_READ_CONCURRENCY, foldObjects, foldThreadsFor } from './drift-fold';
 import type { Champion, DriftSummary } from './types';
@@ -179,6 +193,11 @@ export interface DetectDriftInput {
   champion: Champion;
   /** The end of the capture window, fixed by the workflow so retries read the same window. */
   windowEnd: string;
+  /**
+   * A monitoring execution's constraint_violations.json (e.g. from the alert that started the run): counted
+   * as evidence beside the stage's own statistics, and as drifted features with drift.trustModelMonitor.
+   */
+  modelMonitorViolationsS3Uri?: string;
 }
 
 /** What the processing-job path needs beyond S3; without it every window is profiled in the worker. */
@@ -192,6 +211,11 @@ interface ProfiledSides {
   current: { profile: DatasetProfile; stats: CaptureWindowStats };
 }
 
+/** The baseline as read: a dataset version's training split (profiled), or a Model Monitor baseline's files (already a profile). */
+type Baseline =
+  | { kind: 'dataset'; manifest: DatasetManifest; split: ObjectRef; features: ProfiledFeature[] }
+  | { kind: 'model-monitor'; statisticsUri: string; constraintsUri: string; reference: StageReference & { kind: 'model-monitor' } };
+
 const PROCESSING = '/opt/ml/processing';
 const GIB = 1024 ** 3;
 
@@ -200,54 +224,75 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
   const context = Context.current();
   const signal = context.cancellationSignal;
   const features = config.dataset.schema.features;
-  if (!champion.datasetManifestUri) {
-    throw ApplicationFailure.nonRetryable(`champion ${champion.modelPackageArn} records no DatasetManifestUri, so there is no baseline to compare with`, 'LineageMissing');
-  }
   if (!champion.captureS3Uri) {
     throw ApplicationFailure.nonRetryable(`endpoint ${config.endpoint.name} does not capture data (DataCaptureConfig is off), so drift cannot be measured`, 'LineageMissing');
   }
   const captureS3Uri = champion.captureS3Uri;
   const { workflowId, runId } = currentRun();
   const runUri = s3Join(config.reportsS3Uri, config.model, workflowId, runId);
+  const limits: ProfileLimits = { ...DEFAULT_PROFILE_LIMITS, categories: config.drift.maxCategories };
 
-  // Baseline: the training split of the dataset version the champion was trained on.
-  const manifest = await getJson<DatasetManifest>(s3, champion.datasetManifestUri);
-  const baseline: ObjectRef = { uri: manifest.splits.train.uri, size: await objectSize(s3, manifest.splits.train.uri) };
+  // Model Monitor's files first: a missing or malformed one fails the stage before anything is streamed.
+  const baseline = await readBaseline(s3, config, champion, limits);
+  const givenVerdict = input.modelMonitorViolationsS3Uri ? await readModelMonitorFile(s3, input.modelMonitorViolationsS3Uri, parseViolations) : undefined;
+
   // Current: captured requests in the window, under {capture}/{endpoint}/{variant}/yyyy/mm/dd/hh/.
   const to = new Date(input.windowEnd);
   const from = new Date(to.getTime() - config.drift.windowHours * 3600_000);
   const window: CaptureWindow = { captureS3Uri, endpoint: config.endpoint.name, variant: config.endpoint.variant, from, to };
   const captureObjects = await listCaptureObjects(s3, { ...window, concurrency: config.drift.readConcurrency, signal });
-  const limits: ProfileLimits = { ...DEFAULT_PROFILE_LIMITS, categories: config.drift.maxCategories };
-  const bytes = baseline.size + captureObjects.reduce((n, o) => n + o.size, 0);
+  const split = baseline.kind === 'dataset' ? baseline.split : null;
+  const bytes = (split?.size ?? 0) + captureObjects.reduce((n, o) => n + o.size, 0);
   const threshold = config.drift.processingJobAboveBytes;
   const image = config.drift.processingJob.image;
+  const heartbeat = throttled((progress: ProfilingProgress) => context.heartbeat(progress), 1000);
+  const options = { features, limits, concurrency: config.drift.readConcurrency, signal, onProgress: heartbeat };
+  // The job profiles the split only when its columns are the window's (spec.json has one feature list);
+  // otherwise it gets an empty baseline and the worker reads the split (or the baseline is Model Monitor's).
+  const splitOnJob = baseline.kind === 'dataset' && sameFeatures(baseline.features, features);
+  const profileSplitHere = () =>
+    baseline.kind === 'dataset' ? profileDatasetObjects(s3ObjectSource(s3), [baseline.split], { ...options, features: baseline.features }) : Promise.resolve(null);
 
-  let sides: ProfiledSides;
+  let current: ProfiledSides['current'];
+  let splitProfile: ProfiledSides['reference'] | null;
   let processing: Record<string, unknown>;
   if (bytes > threshold && image && jobs) {
     const jobName = sageMakerName({ model: config.model, kind: 'drift', workflowId, runId });
-    const job = await profileInProcessingJob(s3, jobs, {
-      config,
-      image,
-      jobName,
-      jobUri: s3Join(runUri, 'drift-job'),
-      spec: { features, window: { from: from.toISOString(), to: to.toISOString() }, limits, readConcurrency: config.drift.readConcurrency, captureS3Uri, baselineUri: baseline.uri },
-      captureObjects,
-      baseline,
+    const jobUri = s3Join(runUri, 'drift-job');
+    const jobBaseline: ObjectRef = splitOnJob ? split! : { uri: s3Join(jobUri, 'empty-baseline', 'empty.csv'), size: 0 };
+    const [job, here] = await Promise.all([
+      profileInProcessingJob(s3, jobs, {
+        config,
+        image,
+        jobName,
+        jobUri,
+        spec: { features, window: { from: from.toISOString(), to: to.toISOString() }, limits, readConcurrency: config.drift.readConcurrency, captureS3Uri, baselineUri: jobBaseline.uri },
+        captureObjects,
+        baseline: jobBaseline,
+        emptyBaseline: !splitOnJob,
+        bytes,
+        tags: runTags({ model: config.model, workflowId, runId, datasetVersion: baseline.kind === 'dataset' ? baseline.manifest.versionId : (champion.datasetVersion ?? 'unknown') }),
+      }),
+      splitOnJob ? Promise.resolve(null) : profileSplitHere(),
+    ]);
+    current = job.sides.current;
+    splitProfile = splitOnJob ? job.sides.reference : here;
+    processing = {
+      mode: 'processing_job',
       bytes,
-      tags: runTags({ model: config.model, workflowId, runId, datasetVersion: manifest.versionId }),
-    });
-    sides = job.sides;
-    processing = { mode: 'processing_job', bytes, thresholdBytes: threshold, jobName, reattached: job.reattached, outputUri: job.outputUri };
+      thresholdBytes: threshold,
+      jobName,
+      reattached: job.reattached,
+      outputUri: job.outputUri,
+      ...(baseline.kind === 'dataset' && !splitOnJob ? { note: "the baseline split's columns differ from the window's: the worker profiled the split" } : {}),
+    };
   } else {
-    const heartbeat = throttled((progress: ProfilingProgress) => context.heartbeat(progress), 1000);
-    const options = { features, limits, concurrency: config.drift.readConcurrency, signal, onProgress: heartbeat };
-    const [reference, current] = await Promise.all([
-      profileDatasetObjects(s3ObjectSource(s3), [baseline], options),
+    const [splitHere, windowProfile] = await Promise.all([
+      profileSplitHere(),
       profileCaptureObjects(s3ObjectSource(s3), captureObjects, { ...options, threads: config.drift.profilingThreads, window: { from, to } }),
     ]);
-    sides = { reference, current };
+    current = windowProfile;
+    splitProfile = splitHere;
     processing = {
       mode: 'worker',
       bytes,
@@ -258,42 +303,135 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
     };
   }
 
-  const report = compareProfiles({
+  const reference: StageReference = baseline.kind === 'dataset' ? { kind: 'dataset', profile: splitProfile!.profile } : baseline.reference;
+  const decided = decideDrift({
     features,
-    reference: sides.reference.profile,
-    current: sides.current.profile,
+    mode: config.drift.mode,
+    reference,
+    current: current.profile,
     options: {
       pValueThreshold: config.drift.pValueThreshold,
       psiThreshold: config.drift.psiThreshold,
       driftShare: config.drift.driftShare,
       minSamples: config.drift.minSamples,
     },
+    ...(givenVerdict ? { modelMonitorVerdict: { violations: givenVerdict, uri: input.modelMonitorViolationsS3Uri!, trust: config.drift.trustModelMonitor } } : {}),
   });
+
+  // Beside the run: the report (JSON and HTML), the window's statistics and the stage's violations, in Model Monitor's formats.
   const reportUri = s3Join(runUri, 'drift-report.json');
+  const htmlReportUri = s3Join(runUri, 'drift-report.html');
   const statisticsUri = s3Join(runUri, 'statistics.json');
-  await putJson(s3, statisticsUri, modelMonitorStatistics(sides.current.profile));
-  await putJson(s3, reportUri, {
+  const violationsUri = s3Join(runUri, 'constraint_violations.json');
+  let suggestedBaseline: DriftStageReport['suggestedBaseline'];
+  if (decided.suggestedBaseline) {
+    suggestedBaseline = { statisticsUri: s3Join(runUri, 'baseline', 'statistics.json'), constraintsUri: s3Join(runUri, 'baseline', 'constraints.json') };
+    await putText(s3, suggestedBaseline.statisticsUri, writeStatistics(decided.suggestedBaseline.statistics), JSON_TYPE);
+    await putText(s3, suggestedBaseline.constraintsUri, writeConstraints(decided.suggestedBaseline.constraints), JSON_TYPE);
+  }
+  const report: DriftStageReport = {
     model: config.model,
     endpoint: config.endpoint.name,
     variant: config.endpoint.variant,
     window: { from: from.toISOString(), to: to.toISOString() },
-    baseline: { datasetVersion: manifest.versionId, uri: baseline.uri, ...sides.reference.stats },
-    capture: { uri: captureS3Uri, ...sides.current.stats },
+    mode: config.drift.mode,
+    baseline:
+      baseline.kind === 'dataset'
+        ? { kind: 'dataset', datasetVersion: baseline.manifest.versionId, uri: baseline.split.uri, ...splitProfile!.stats }
+        : { kind: 'model-monitor', statisticsUri: baseline.statisticsUri, constraintsUri: baseline.constraintsUri, rows: baseline.reference.statistics.dataset.item_count, skipped: baseline.reference.baseline.skipped },
+    capture: { uri: captureS3Uri, ...current.stats },
     processing,
     profileLimits: limits,
     statisticsUri,
-    ...report,
-  });
+    violationsUri,
+    htmlReportUri,
+    ...(suggestedBaseline ? { suggestedBaseline } : {}),
+    ...(decided.checks ? { modelMonitorChecks: checksRecord(decided.checks) } : {}),
+    ...(decided.evidence ? { modelMonitor: decided.evidence } : {}),
+    ...decided.report,
+  };
+  await putText(s3, statisticsUri, writeStatistics(decided.currentStatistics), JSON_TYPE);
+  await putText(s3, violationsUri, writeViolations(decided.violations), JSON_TYPE);
+  await putText(s3, htmlReportUri, driftReportHtml(report), 'text/html; charset=utf-8');
+  await putJson(s3, reportUri, report);
   return {
     verdict: report.verdict,
     detected: report.verdict === 'drift',
     score: report.score,
     driftedFeatures: report.driftedFeatures,
-    features: report.features.map((f) => ({ name: f.name, method: f.method, statistic: f.statistic, pValue: f.pValue, threshold: f.threshold, drifted: f.drifted })),
+    features: report.features.map((f) => ({ name: f.name, method: f.method, statistic: f.statistic, pValue: f.pValue, threshold: f.threshold, drifted: f.drifted, verdict: f.verdict })),
     reportUri,
+    htmlReportUri,
+    statisticsUri,
+    violationsUri,
+    mode: config.drift.mode,
     currentCount: report.currentCount,
     referenceCount: report.referenceCount,
+    modelMonitor: decided.evidence ?? null,
   };
+}
+
+const JSON_TYPE = 'application/json';
+
+function sameFeatures(a: readonly ProfiledFeature[], b: readonly ProfiledFeature[]): boolean {
+  return a.length === b.length && a.every((f, i) => f.name === b[i]!.name && f.type === b[i]!.type);
+}
+
+function checksRecord(checks: ModelMonitorCheckResult): NonNullable<DriftStageReport['modelMonitorChecks']> {
+  const verdict = readModelMonitorVerdict(checks.violations);
+  const byCheck = Object.fromEntries(Object.entries({ ...verdict.byCheck, ...verdict.otherChecks }).filter(([, list]) => list.length > 0));
+  return { violationCount: verdict.violationCount, byCheck, notCompared: checks.notCompared };
+}
+
+/**
+ * The baseline drift.baseline names. A dataset version's training split, read with the columns the version
+ * was written with (its manifest's schema; the config's when the manifest has none), so a feature the
+ * version lacks is a missing column rather than unreadable rows. Or a Model Monitor baseline's
+ * statistics.json and constraints.json, read into reference profiles.
+ */
+async function readBaseline(s3: S3Client, config: PipelineConfig, champion: Champion, limits: ProfileLimits): Promise<Baseline> {
+  const setting = config.drift.baseline;
+  if (setting.kind === 'model-monitor') {
+    const [statistics, constraints] = await Promise.all([
+      readModelMonitorFile(s3, setting.statisticsS3Uri, parseStatistics),
+      readModelMonitorFile(s3, setting.constraintsS3Uri, parseConstraints),
+    ]);
+    const { profile, baseline } = asFormatFailure(() =>
+      modelMonitorReferenceProfile(statistics, constraints, { statistics: setting.statisticsS3Uri, constraints: setting.constraintsS3Uri }, limits),
+    );
+    return { kind: 'model-monitor', statisticsUri: setting.statisticsS3Uri, constraintsUri: setting.constraintsS3Uri, reference: { kind: 'model-monitor', profile, statistics, constraints, baseline } };
+  }
+  if (!champion.datasetManifestUri) {
+    throw ApplicationFailure.nonRetryable(`champion ${champion.modelPackageArn} records no DatasetManifestUri, so there is no baseline to compare with`, 'LineageMissing');
+  }
+  const manifest = await getJson<DatasetManifest>(s3, champion.datasetManifestUri);
+  const split: ObjectRef = { uri: manifest.splits.train.uri, size: await objectSize(s3, manifest.splits.train.uri) };
+  return { kind: 'dataset', manifest, split, features: manifest.schema?.features ?? config.dataset.schema.features };
+}
+
+/** A Model Monitor file from S3, parsed; a missing object or a malformed file fails the stage for good, naming the file. */
+async function readModelMonitorFile<T>(s3: S3Client, uri: string, parse: (text: string, file: string) => T): Promise<T> {
+  if (!S3_URI.test(uri) || uri.endsWith('/')) throw ApplicationFailure.nonRetryable(`"${uri}" is not an s3:// object URI of a Model Monitor file`, 'ModelMonitorFileMissing');
+  let text: string;
+  try {
+    text = await getText(s3, uri);
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) {
+      throw ApplicationFailure.nonRetryable(`${uri} does not exist: the Model Monitor file cannot be read`, 'ModelMonitorFileMissing');
+    }
+    throw err;
+  }
+  return asFormatFailure(() => parse(text, uri));
+}
+
+function asFormatFailure<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ModelMonitorFormatError) throw ApplicationFailure.nonRetryable(err.message, 'ModelMonitorFormatError', { file: err.file, issues: err.issues });
+    throw err;
+  }
 }
 
 /**
@@ -312,6 +450,8 @@ async function profileInProcessingJob(
     spec: DriftJobSpec;
     captureObjects: ObjectRef[];
     baseline: ObjectRef;
+    /** The baseline input is an empty object, written with the other inputs: the job profiles the window only. */
+    emptyBaseline: boolean;
     bytes: number;
     tags: { Key: string; Value: string }[];
   },
@@ -360,6 +500,7 @@ async function profileInProcessingJob(
       // Written only when the job does not exist yet: a job already running keeps the inputs it was given.
       await putJson(s3, manifestUri, [{ prefix: capturePrefix }, ...job.captureObjects.map((o) => relativeTo(capturePrefix, o.uri))]);
       await putJson(s3, specUri, spec);
+      if (job.emptyBaseline) await putText(s3, job.baseline.uri, '');
       await sagemaker.send(new CreateProcessingJobCommand(request));
     },
   });

@@ -2,6 +2,8 @@
 import type { FailureClass } from '../domain/failure';
 import type { Metrics } from '../domain/gate';
 import type { ChannelSource } from '../domain/dataset-merge/channels';
+import type { FeatureVerdict } from '../domain/drift';
+import type { DriftMode, ModelMonitorEvidence } from '../domain/drift/model-monitor';
 
 /** The serving model: the latest Approved package that is actually deployed to the endpoint. */
 export interface Champion {
@@ -25,6 +27,7 @@ export interface FeatureDriftSummary {
   pValue?: number;
   threshold: number;
   drifted: boolean;
+  verdict: FeatureVerdict;
 }
 
 export interface DriftSummary {
@@ -34,9 +37,20 @@ export interface DriftSummary {
   score: number;
   driftedFeatures: string[];
   features: FeatureDriftSummary[];
+  /** drift-report.json; the other files sit beside it. null when there was no champion to compare. */
   reportUri: string | null;
+  /** drift-report.html: the verdict, the per-feature table and a histogram per feature. */
+  htmlReportUri: string | null;
+  /** The window's statistics.json, in Model Monitor's format. */
+  statisticsUri: string | null;
+  /** The stage's constraint_violations.json, in Model Monitor's format (an empty list when nothing was found). */
+  violationsUri: string | null;
+  /** drift.mode as run; null without a champion. */
+  mode: DriftMode | null;
   currentCount: number;
   referenceCount: number;
+  /** A monitoring execution's own verdict, when the run was given its constraint_violations.json. */
+  modelMonitor: ModelMonitorEvidence | null;
 }
 
 export interface DatasetVersionSummary {

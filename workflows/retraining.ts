@@ -37,6 +37,11 @@ export interface RetrainingInput {
   trigger?: Trigger;
   /** Free text: who or what started the run (an alarm name, a schedule id, an operator). */
   reason?: string;
+  /**
+   * The constraint_violations.json of the Model Monitor execution that raised the alert, if any: recorded
+   * beside the drift stage's own statistics, and counted as drift with config.drift.trustModelMonitor.
+   */
+  modelMonitorViolationsS3Uri?: string;
 }
 
 export type Stage = 'starting' | 'drift' | 'dataset' | 'training' | 'evaluation' | 'gate' | 'registry' | 'promotion' | 'done';
@@ -81,7 +86,7 @@ export const trainingJobStateChanged = defineSignal<[JobStateChange]>('trainingJ
 export const processingJobStateChanged = defineSignal<[JobStateChange]>('processingJobStateChanged');
 
 /** Activity failures a retry cannot fix: SageMaker's own rejections and what our activities raise (also marked nonRetryable where thrown). */
-export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'DeploymentFailed', 'EvaluationFailed'];
+export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'DeploymentFailed', 'EvaluationFailed', 'ModelMonitorFormatError', 'ModelMonitorFileMissing'];
 
 /** The activities as this run calls them: timeouts and retries sit here, where a reader looks for them. */
 function activitiesFor(config: PipelineConfig) {
@@ -131,7 +136,7 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
   const champion = await registry.resolveChampion({ config });
   run.champion = champion;
   const drift = champion
-    ? await dataWork.detectDrift({ config, champion, windowEnd: new Date().toISOString() })
+    ? await dataWork.detectDrift({ config, champion, windowEnd: new Date().toISOString(), modelMonitorViolationsS3Uri: input.modelMonitorViolationsS3Uri })
     : firstModel();
   run.recordDrift(drift);
   if (!drift.detected && !input.force) {
@@ -310,7 +315,21 @@ function validConfig(input: PipelineConfigInput): PipelineConfig {
 }
 
 function firstModel(): DriftSummary {
-  return { verdict: 'no_champion', detected: true, score: 0, driftedFeatures: [], reportUri: null, currentCount: 0, referenceCount: 0, features: [] };
+  return {
+    verdict: 'no_champion',
+    detected: true,
+    score: 0,
+    driftedFeatures: [],
+    features: [],
+    reportUri: null,
+    htmlReportUri: null,
+    statisticsUri: null,
+    violationsUri: null,
+    mode: null,
+    currentCount: 0,
+    referenceCount: 0,
+    modelMonitor: null,
+  };
 }
 
 /** What the run has done so far: answers the status query and keeps search attributes and UI details current. */
@@ -444,6 +463,8 @@ class RunRecord {
     const lines = [`**${this.config.model}** · stage **${this.stage}**`, '', this.details];
     if (this.drift && this.drift.verdict !== 'no_champion') {
       lines.push('', `Drift: ${this.drift.verdict}, score ${this.drift.score.toFixed(3)}${this.drift.driftedFeatures.length ? ` (${this.drift.driftedFeatures.join(', ')})` : ''}`);
+      if (this.drift.modelMonitor) lines.push(`${this.drift.modelMonitor.summary}.`);
+      if (this.drift.htmlReportUri) lines.push(`Drift report: ${this.drift.htmlReportUri}`);
     }
     if (this.dataset) lines.push(`Dataset version: ${this.dataset.versionId} (${this.dataset.rows} rows, ${this.dataset.newRows} new, ${this.dataset.quarantined} quarantined)`);
     for (const t of this.training) lines.push(`Training job ${t.jobName}: ${t.status}${t.failureReason ? ` (${t.failureReason})` : ''}`);
