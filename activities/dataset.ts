@@ -665,7 +665,12 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
             bytesRead += raw.bytes.length + 1;
             let o: Observation;
             if (kind === 'rows') {
-              const r = JSON.parse(text) as RowRecord;
+              let r: RowRecord;
+              try {
+                r = JSON.parse(text) as RowRecord;
+              } catch (err) {
+                throw new ParentCorrupt(`parent dataset version ${plan.parent.versionId} is corrupt at ${uri}:${raw.number}: ${(err as Error).message}`);
+              }
               if (r.copy) continue;
               o = { key: r.key, hash: placementHash(r.key, sha256Hex), label: r.label, features: r.features, time: timeOf(r.time), order: order++, parentSplit: split, origin: r.origin };
             } else {
@@ -790,6 +795,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
         // Release lines as they are done, so the partition's memory falls as it is written.
         for (let k = i; k < j; k++) lines[k] = '';
         i = j;
+        beat();
       }
       lines.length = 0;
       if (out) await out.close();
@@ -810,7 +816,10 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
           const b = cutoff.bucketOf(t);
           if (b >= 0) bucketCounts[b]!++;
         };
-        for await (const row of readHeld(heldFiles, origins)) if (row.observation.time !== null) count(row.observation.time);
+        for await (const row of readHeld(heldFiles, origins)) {
+          if (row.observation.time !== null) count(row.observation.time);
+          beat();
+        }
         step = cutoff.step(bucketCounts);
       }
       rowCapKeepsFrom = step.keepFrom;
@@ -822,7 +831,10 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
         if (row.isNew) counts.new--;
       };
       progress.phase = 'writing';
-      for await (const row of readHeld(heldFiles, origins)) await writeHeld(row);
+      for await (const row of readHeld(heldFiles, origins)) {
+        await writeHeld(row);
+        beat();
+      }
     }
 
     // Close every object, then say what was written.
