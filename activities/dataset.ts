@@ -402,8 +402,14 @@ const PART_BYTES = 5 * 1024 * 1024;
  * content, which S3 stand-ins such as s3rver store verbatim).
  */
 class S3ObjectWriter implements ObjectWriter {
-  private chunks: string[] = [];
-  private chars = 0;
+  /**
+   * The part being filled: text is encoded into it as it comes, so lines die young instead of waiting
+   * in a list to be joined (which would promote them to V8's old space, where garbage lingers).
+   */
+  private part: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** The other buffer: the part in flight, reused once it is sent. */
+  private spare: Buffer | null = null;
+  private used = 0;
   private bytes = 0;
   private uploadId: string | undefined;
   private inflight: Promise<void> | undefined;
@@ -414,30 +420,45 @@ class S3ObjectWriter implements ObjectWriter {
     private readonly s3: S3Client,
     uri: string,
     private readonly contentType: string,
-    private readonly encode: (text: string) => Buffer = (t) => Buffer.from(t, 'utf8'),
+    /** Turns a part's bytes into the body sent (gzip, for compressed copies). */
+    private readonly encode: (bytes: Buffer) => Buffer = (b) => b,
   ) {
     const { bucket, key } = parseS3Uri(uri);
     this.location = { Bucket: bucket, Key: key };
   }
 
   write(text: string): Promise<void> | undefined {
-    this.chunks.push(text);
-    this.chars += text.length;
-    return this.chars >= PART_BYTES ? this.startPart() : undefined;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const need = this.used + text.length * 3;
+    if (need > this.part.length) {
+      // Small objects stay small: the buffer doubles up to a part, then a full part goes out.
+      if (this.part.length < PART_BYTES || this.used === 0) {
+        const grown = Buffer.allocUnsafe(Math.max(need, Math.min(PART_BYTES + 64 * 1024, this.part.length * 2)));
+        this.part.copy(grown, 0, 0, this.used);
+        this.part = grown;
+      } else {
+        return this.startPart().then(() => this.write(text));
+      }
+    }
+    this.used += this.part.write(text, this.used, 'utf8');
+    return this.used >= PART_BYTES ? this.startPart() : undefined;
   }
 
-  /** Sends the buffered part while the caller goes on filling the next: at most one part in flight. */
+  /** Sends the filled part while the caller goes on filling the other buffer: at most one part in flight. */
   private async startPart(): Promise<void> {
     if (this.inflight) await this.inflight;
-    const body = this.encode(this.chunks.join(''));
-    this.chunks = [];
-    this.chars = 0;
+    const filled = this.part;
+    const body = this.encode(filled.subarray(0, this.used));
+    this.part = this.spare ?? Buffer.allocUnsafe(filled.length);
+    this.spare = null;
+    this.used = 0;
     this.uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ ...this.location, ContentType: this.contentType }))).UploadId!;
     const PartNumber = this.parts.length + 1;
     this.parts.push({ PartNumber, ETag: '' });
     this.bytes += body.length;
     this.inflight = this.s3.send(new UploadPartCommand({ ...this.location, UploadId: this.uploadId, PartNumber, Body: body })).then((part) => {
       this.parts[PartNumber - 1]!.ETag = part.ETag!;
+      this.spare = filled;
       this.inflight = undefined;
     });
     // A failed part fails the next write or the close.
@@ -446,12 +467,12 @@ class S3ObjectWriter implements ObjectWriter {
 
   async close(): Promise<{ bytes: number }> {
     if (this.uploadId === undefined && !this.inflight) {
-      const body = this.encode(this.chunks.join(''));
-      this.chunks = [];
+      const body = Buffer.from(this.encode(this.part.subarray(0, this.used)));
+      this.used = 0;
       await this.s3.send(new PutObjectCommand({ ...this.location, Body: body, ContentType: this.contentType }));
       return { bytes: body.length };
     }
-    if (this.chars > 0) await this.startPart();
+    if (this.used > 0) await this.startPart();
     if (this.inflight) await this.inflight;
     await this.s3.send(new CompleteMultipartUploadCommand({ ...this.location, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }));
     return { bytes: this.bytes };
@@ -469,7 +490,7 @@ export function s3ObjectIo(s3: S3Client): ObjectIo {
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
       return object.Body as Readable;
     },
-    create: (uri, contentType) => new S3ObjectWriter(s3, uri, contentType, contentType === 'application/gzip' ? (t) => gzipSync(t) : undefined),
+    create: (uri, contentType) => new S3ObjectWriter(s3, uri, contentType, contentType === 'application/gzip' ? (b) => gzipSync(b) : undefined),
   };
 }
 
