@@ -12,6 +12,7 @@ import { createReadStream, createWriteStream, existsSync, readFileSync, type Wri
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DatasetVersionSummary } from '../activities/types';
@@ -379,6 +380,8 @@ function run(command: string, args: string[]): Promise<void> {
 
 interface Measured {
   wallSeconds: number;
+  /** The machine's 1-minute load average when the side started: other work on the 2 cores shows here. */
+  loadAverage?: number;
   peakRssMiB: number;
   /** The child's last stdout line, parsed. */
   result?: Record<string, unknown> & { vmHwmKiB: number };
@@ -605,9 +608,10 @@ export async function datasetSuite(): Promise<Figure[]> {
         for (const side of sides) {
           if (failed.has(side)) continue;
           const label = `${scale}-${side}-${r + 1}`;
-          process.stderr.write(`dataset: ${scale} rows, ${SIDE_LABEL[side]}, run ${r + 1}/${repeats[scale]}\n`);
+          process.stderr.write(`dataset: ${scale} rows, ${SIDE_LABEL[side]}, run ${r + 1}/${repeats[scale]} (load average ${loadavg()[0]!.toFixed(1)})\n`);
           const [command, args, env] = commands(side, label);
-          const m = await measure(label, command, args, env, timeoutMs);
+          const loadAverage = Math.round(loadavg()[0]! * 10) / 10;
+          const m = { ...(await measure(label, command, args, env, timeoutMs)), loadAverage };
           // Each run's output goes; the next run must merge again, not find this version.
           await rm(path.join(s3Dir(), BUCKET, ...runRoot(label).split('/')), { recursive: true, force: true });
           await rm(path.join(outDir, `${label}.csv`), { force: true });
