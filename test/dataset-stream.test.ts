@@ -287,4 +287,18 @@ describe('a dataset version', () => {
     assert.ok(keys.includes('acct-0001') && !keys.includes('acct-0003'));
     assert.equal(keys.length, m.counts.total);
   });
+
+  it('writes objects larger than a part as streamed multipart uploads', async () => {
+    const config = scenario();
+    await putLabels(config, 'big.csv', distinct(0, 100_000));
+    const before = writes.length;
+    const m = await manifestOf(await merge(config, null));
+    const written = writes.slice(before);
+    assert.ok(written.filter((w) => w === 'UploadPartCommand').length >= 3, written.join(' '));
+    assert.ok(written.includes('CompleteMultipartUploadCommand'));
+    const rows = await rowsOf(m, 'train');
+    assert.equal(rows.length, m.counts.splits.train);
+    assert.ok(m.objects.find((o) => o.uri === m.splits.train.rowsUri)!.bytes > 5 * 1024 * 1024);
+    assert.equal((await csvLines(m, 'train')).length, m.counts.splits.train);
+  });
 });
