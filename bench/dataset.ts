@@ -558,6 +558,8 @@ export async function datasetSuite(): Promise<Figure[]> {
   const timeoutMs = Number(process.env.BENCH_DATASET_TIMEOUT_MINUTES ?? 20) * 60_000;
   const suiteStarted = Date.now();
 
+  const code = await codeVersion();
+  process.stderr.write(`dataset: measuring ${code}\n`);
   const data = await ensureData(scales);
   const python = sides.includes('pandas') ? await ensureVenv() : '';
   const server = await startLocalS3({ directory: s3Dir(), buckets: [BUCKET] });
@@ -660,7 +662,22 @@ export async function datasetSuite(): Promise<Figure[]> {
     await server.close();
   }
   process.stderr.write(`dataset: suite took ${((Date.now() - suiteStarted) / 60_000).toFixed(1)} min\n`);
-  return figuresFrom(scales, sides, data, results, conserved, repeats);
+  return figuresFrom(scales, sides, data, results, conserved, repeats, code);
+}
+
+/** The commit ours runs, and whether the merge's code had uncommitted changes (each child loads the work tree as it is when it starts). */
+async function codeVersion(): Promise<string> {
+  const git = (...args: string[]) =>
+    new Promise<string>((resolve) => {
+      const child = spawn('git', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', () => resolve(''));
+      child.on('close', () => resolve(out.trimEnd()));
+    });
+  const commit = (await git('rev-parse', '--short', 'HEAD')) || 'an unknown commit';
+  const dirty = (await git('status', '--porcelain', '--', 'activities', 'domain')).split('\n').filter(Boolean).map((l) => l.slice(3));
+  return `commit ${commit}${dirty.length ? ` with uncommitted changes in ${dirty.join(', ')}` : ''}`;
 }
 
 /** Reads every input file once so no side pays for a cold page cache that the next side would not. */
@@ -685,6 +702,7 @@ function figuresFrom(
   results: Record<Scale, Record<Side, SideFigures>>,
   conserved: Record<Scale, Conservation[]>,
   repeats: Record<Scale, number>,
+  code: string,
 ): Figure[] {
   const figures: Figure[] = [];
   const round = (n: number | null, digits = 0) => (n === null ? null : Math.round(n * 10 ** digits) / 10 ** digits);
@@ -700,7 +718,7 @@ function figuresFrom(
   for (const scale of scales) {
     const r = results[scale];
     const d = data[scale];
-    const runsNote = `median of ${repeats[scale]} run${repeats[scale] === 1 ? '' : 's'}; input ${(inputBytes(d) / MB).toFixed(0)} MB (parent ${d.parentRows.toLocaleString('en')} rows + ${d.newLines.toLocaleString('en')} new lines)`;
+    const runsNote = `${code}; median of ${repeats[scale]} run${repeats[scale] === 1 ? '' : 's'}; input ${(inputBytes(d) / MB).toFixed(0)} MB (parent ${d.parentRows.toLocaleString('en')} rows + ${d.newLines.toLocaleString('en')} new lines)`;
     const ours = r.ours;
     const pd = r.pandas;
     figures.push({ name: `mbPerSecond${scale}`, value: round(ours.mbPerSecond, 1), unit: 'MB/s', target: null, peer: round(pd?.mbPerSecond ?? null, 1), ...noteOf(pd ? `peer: pandas; ${runsNote}` : runsNote, why(scale, 'ours'), pd && why(scale, 'pandas')) });
