@@ -23,56 +23,99 @@ const PROGRESS_EVERY_LINES = 65_536;
 
 /**
  * With `threads: 'auto'` (the default), a window of at least this many bytes in two objects or more is
- * folded on one thread per core: below it, starting threads costs more than they save.
+ * folded on every core but one (the one that reads, merges and sketches); below it, starting threads
+ * costs more than they save.
  */
 export const AUTO_THREADS_ABOVE_BYTES = 32 * 1024 ** 2;
 
-/** The fold threads `threads` asks for, for these objects (1: this thread). */
+/**
+ * The fold threads `threads` asks for, for these objects (1: this thread, which then folds as well as
+ * reads). 'auto' leaves a core to this thread: it reads every byte, hands it over and merges every fold
+ * into the window's sketches, some 40% of the work; on two cores, one fold thread beside it would only
+ * add the cost of handing bytes over (docs/drift.md has the measurements).
+ */
 export function foldThreadsFor(threads: number | 'auto' | undefined, objects: readonly ObjectRef[]): number {
   if (threads === undefined || threads === 'auto') {
     const bytes = objects.reduce((n, o) => n + o.size, 0);
-    threads = objects.length > 1 && bytes >= AUTO_THREADS_ABOVE_BYTES ? availableParallelism() : 1;
+    threads = objects.length > 1 && bytes >= AUTO_THREADS_ABOVE_BYTES ? availableParallelism() - 1 : 1;
   }
   return Math.min(Math.max(1, Math.floor(threads)), Math.max(1, objects.length));
 }
 
-/** Splits a byte stream into lines (without line endings), decoding UTF-8 across chunk boundaries. */
+/** A line of a stream: text.slice(start, end), without its line ending, and its 1-based number. */
+export type LineVisitor = (text: string, start: number, end: number, number: number) => void;
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * Splits a byte stream into lines (without line endings), decoding UTF-8 across chunk boundaries. Lines are
+ * handed over where they lie in a chunk's text, so a line costs no string of its own: ASCII chunks (UTF-8
+ * without decoding) become one flat string of whole lines, the bytes of a line cut at the chunk's end
+ * waiting for the next chunk.
+ */
 export class LineSplitter {
-  /** Made at the first chunk that is not ASCII; until then chunks are copied as they are (ASCII is UTF-8). */
+  /** Made at the first chunk that is not ASCII; every later byte goes through it. */
   private decoder: TextDecoder | null = null;
+  /** A line begun in an earlier chunk: as bytes while chunks are ASCII, as text once they are decoded. */
+  private carry: Buffer = NO_BYTES;
   private pending = '';
   lines = 0;
   bytes = 0;
 
-  constructor(private readonly visit: (line: string, number: number) => void) {}
+  constructor(private readonly visit: LineVisitor) {}
 
   push(chunk: Uint8Array | string): void {
+    if (typeof chunk !== 'string' && this.decoder === null && this.pending === '' && isAscii(chunk)) {
+      this.bytes += chunk.byteLength;
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const last = bytes.lastIndexOf(0x0a);
+      if (last === -1) {
+        this.carry = Buffer.concat([this.carry, bytes]);
+        return;
+      }
+      const lines = this.carry.length === 0 ? bytes.subarray(0, last + 1) : Buffer.concat([this.carry, bytes.subarray(0, last + 1)]);
+      // A copy: the chunk's memory may be reused once this returns.
+      this.carry = last + 1 === bytes.length ? NO_BYTES : Buffer.from(bytes.subarray(last + 1));
+      this.emitLines(lines.toString('latin1'));
+      return;
+    }
     let text: string;
     if (typeof chunk === 'string') text = chunk;
-    else if (this.decoder === null && isAscii(chunk)) text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
     else {
       // A byte-order mark is dropped only at the start of the stream, as one decoder for the whole stream does.
       this.decoder ??= new TextDecoder('utf-8', { ignoreBOM: this.bytes > 0 });
       text = this.decoder.decode(chunk, { stream: true });
     }
     this.bytes += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
-    text = this.pending + text;
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      this.emit(text.slice(start, end));
-      start = end + 1;
-    }
-    this.pending = text.slice(start);
+    text = this.takeCarry() + this.pending + text;
+    this.pending = text.slice(this.emitLines(text));
   }
 
   end(): void {
-    if (this.decoder) this.pending += this.decoder.decode();
-    if (this.pending !== '') this.emit(this.pending);
+    let rest = this.takeCarry() + this.pending;
+    if (this.decoder) rest += this.decoder.decode();
     this.pending = '';
+    if (rest !== '') this.emit(rest, 0, rest.length);
   }
 
-  private emit(line: string): void {
-    this.visit(line.endsWith('\r') ? line.slice(0, -1) : line, ++this.lines);
+  private takeCarry(): string {
+    const text = this.carry.toString('latin1');
+    this.carry = NO_BYTES;
+    return text;
+  }
+
+  /** Emits every line of `text` that a newline ends; returns where the rest begins. */
+  private emitLines(text: string): number {
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      this.emit(text, start, end);
+      start = end + 1;
+    }
+    return start;
+  }
+
+  private emit(text: string, start: number, end: number): void {
+    this.visit(text, start, end > start && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end, ++this.lines);
   }
 }
 
@@ -81,14 +124,14 @@ export class LineSplitter {
  * million lines cost no million promises.
  */
 export async function forEachLine(body: AsyncIterable<Uint8Array | string>, visit: (line: string, number: number) => void): Promise<{ bytes: number; lines: number }> {
-  const splitter = new LineSplitter(visit);
+  const splitter = new LineSplitter((text, start, end, number) => visit(text.slice(start, end), number));
   for await (const chunk of body) splitter.push(chunk);
   splitter.end();
   return { bytes: splitter.bytes, lines: splitter.lines };
 }
 
 interface Fold<P> {
-  addLine(text: string, source: string, line: number): void;
+  addLineAt(text: string, start: number, end: number, source: string, line: number): void;
   merge(other: P): void;
   stats: { objects: number; bytes: number; rows: number };
 }
@@ -140,13 +183,16 @@ export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objec
     const fold = makeFold(spec, index + 1);
     const body = await source.open(object.uri, controller.signal);
     let sinceReport = 0;
-    const { bytes } = await forEachLine(body, (line, number) => {
-      fold.addLine(line, object.uri, number);
+    const lines = new LineSplitter((text, start, end, number) => {
+      fold.addLineAt(text, start, end, object.uri, number);
       if (++sinceReport === PROGRESS_EVERY_LINES) {
         sinceReport = 0;
         report();
       }
     });
+    for await (const chunk of body) lines.push(chunk);
+    lines.end();
+    const bytes = lines.bytes;
     fold.stats.objects = 1;
     fold.stats.bytes = bytes;
     return { bytes, rows: fold.stats.rows, fold };
@@ -289,7 +335,7 @@ function runFoldThread(port: MessagePort, spec: FoldSpec): void {
     try {
       if (message.kind === 'start') {
         const fold = makeFold(spec, message.seed);
-        open.set(message.id, { fold, lines: new LineSplitter((line, number) => fold.addLine(line, message.uri, number)) });
+        open.set(message.id, { fold, lines: new LineSplitter((text, start, end, number) => fold.addLineAt(text, start, end, message.uri, number)) });
       } else if (message.kind === 'chunk') {
         open.get(message.id)!.lines.push(message.chunk);
         port.postMessage({ kind: 'ack', id: message.id } satisfies FromThread);

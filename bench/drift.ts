@@ -508,7 +508,7 @@ function figuresFrom(scales: Scale[], sides: Side[], results: Record<Scale, Reco
         unit: 'records/s',
         target: null,
         peer: round(np?.recordsPerSecond ?? null),
-        ...noteOf(`ours with drift.profilingThreads = ${THREADS} (the default, 'auto', is one per core for windows of 32 MiB or more)${np ? '; peer: numpy-scipy' : ''}; ${runsNote}`, why(scale, 'oursThreads')),
+        ...noteOf(`ours with drift.profilingThreads = ${THREADS} (the default, 'auto', is every core but one for windows of 32 MiB or more: ${Math.max(1, THREADS - 1)} here)${np ? '; peer: numpy-scipy' : ''}; ${runsNote}`, why(scale, 'oursThreads')),
       });
       if (np) figures.push({ name: `speedupThreadsVsNumpyScipy${scale}`, value: ratio(threaded.recordsPerSecond, np.recordsPerSecond), unit: 'x', target: null, peer: null, ...noteOf(why(scale, 'oursThreads'), why(scale, 'numpyScipy')) });
       figures.push({ name: `peakRssMiBThreads${scale}`, value: round(threaded.peakRssMiB), unit: 'MiB', target: null, peer: null, ...noteOf(why(scale, 'oursThreads')) });

@@ -263,6 +263,23 @@ const EVENT_ID = 1;
 const INFERENCE_TIME = 2;
 const INFERENCE_ID = 4;
 
+/** A JSON string's characters when it holds no escape. */
+const PLAIN = '[^"\\\\\\x00-\\x1f]';
+const MODEL_MONITOR_LINE_START = '{"captureData":{"endpointInput":{"observedContentType":"';
+/**
+ * The line as Model Monitor writes it (keys in its order, no spaces, no escapes): most lines, matched whole
+ * in native code. The rest go through CaptureLineScanner's member-by-member reading.
+ */
+const MODEL_MONITOR_LINE = new RegExp(
+  [
+    MODEL_MONITOR_LINE_START.replace(/[{]/g, '\\{'),
+    `${PLAIN}+","mode":"${PLAIN}*","data":"${PLAIN}*","encoding":"(?:CSV|JSON)"\\},`,
+    `"endpointOutput":\\{"observedContentType":"${PLAIN}+","mode":"${PLAIN}*","data":"${PLAIN}*","encoding":"(?:CSV|JSON)"\\}\\},`,
+    `"eventMetadata":\\{"eventId":"${PLAIN}+","inferenceTime":"${PLAIN}+"\\},"eventVersion":"${PLAIN}*"\\}`,
+  ].join(''),
+  'y',
+);
+
 export class CaptureLineScanner {
   /** The line last scanned; the positions below are in it. */
   text = '';
@@ -282,23 +299,49 @@ export class CaptureLineScanner {
   /** Field i's value when it is a plain decimal (-?d*.?d*, exact digits), else NaN: read it from its text. */
   values = new Float64Array(64);
   private pos = 0;
+  /** Where the line ends in `text`. */
+  private end = 0;
   /** Whether the line holds a backslash: without one no string has escapes, and strings end at the next quote. */
   private escapes = false;
   private dataBlank = true;
   private lastTime = '';
   private lastTimeValue = NaN;
 
-  /** Reads a line of the usual shape; false means "use parseCaptureLine". */
-  scan(text: string): boolean {
+  /**
+   * Reads the line text.slice(start, end) if it has the usual shape; false means "use parseCaptureLine".
+   * The line is read where it lies, so a whole chunk of lines can be scanned without a string per line.
+   */
+  scan(text: string, start = 0, end = text.length): boolean {
     this.text = text;
-    this.pos = 0;
+    this.pos = start;
+    this.end = end;
     this.hasInput = false;
     this.fields = 0;
-    this.escapes = text.indexOf('\\') !== -1;
+    // Model Monitor's own layout, checked whole by one regular expression, then read by position.
+    MODEL_MONITOR_LINE.lastIndex = start;
+    if (MODEL_MONITOR_LINE.test(text) && MODEL_MONITOR_LINE.lastIndex === end) return this.modelMonitorLine(start);
+    // Any other layout of the same JSON: read it member by member.
+    this.escapes = text.slice(start, end).includes('\\');
     this.space();
     if (!this.topLevel()) return false;
     this.space();
-    return this.pos === text.length;
+    return this.pos === end;
+  }
+
+  /** A line MODEL_MONITOR_LINE matched at `start`: its strings hold no quote, backslash or control character. */
+  private modelMonitorLine(start: number): boolean {
+    const text = this.text;
+    this.contentTypeStart = start + MODEL_MONITOR_LINE_START.length;
+    this.contentTypeEnd = text.indexOf('"', this.contentTypeStart);
+    // The data's opening quote, after the mode's value.
+    this.pos = text.indexOf('"', this.contentTypeEnd + '","mode":"'.length) + '","data":'.length;
+    if (!this.inputData()) return false;
+    this.inputEncoding = text.charCodeAt(this.pos + ',"encoding":"'.length) === 0x43 ? 'CSV' : 'JSON';
+    // The time, from the line's end: ...","inferenceTime":"<time>"},"eventVersion":"<version>"}
+    const timeEnd = text.lastIndexOf('"', this.end - 3) + 1 - '"},"eventVersion":"'.length;
+    this.inferenceTime = this.timeAt(text.lastIndexOf('"', timeEnd - 1) + 1, timeEnd);
+    this.hasInput = true;
+    return !Number.isNaN(this.inferenceTime);
   }
 
   /**
@@ -318,7 +361,7 @@ export class CaptureLineScanner {
 
   private space(): void {
     const text = this.text;
-    while (isJsonSpace(text.charCodeAt(this.pos))) this.pos++;
+    while (this.pos < this.end && isJsonSpace(text.charCodeAt(this.pos))) this.pos++;
   }
 
   /** At a member: whether its key is `"name"`; if so, moves past it (the colon is the caller's to check). */
@@ -458,21 +501,20 @@ export class CaptureLineScanner {
       let c = text.charCodeAt(i);
       const negative = c === 0x2d;
       if (negative) c = text.charCodeAt(++i);
+      const digitsStart = i;
       let mantissa = 0;
-      let digits = 0;
-      let scale = -1;
+      let point = -1;
       for (; ; c = text.charCodeAt(++i)) {
-        const digit = c - 0x30;
-        if (digit >= 0 && digit <= 9) {
-          mantissa = mantissa * 10 + digit;
-          digits++;
-          if (scale >= 0) scale++;
-        } else if (c === 0x2e && scale < 0) scale = 0;
+        // (c is NaN past the end of the text: no digit.)
+        if (c >= 0x30 && c <= 0x39) mantissa = mantissa * 10 + (c - 0x30);
+        else if (c === 0x2e && point < 0) point = i;
         else break;
       }
       let value = NaN;
       if (c === COMMA || c === QUOTE) {
-        if (digits > 0 && mantissa < EXACT_INTEGER_LIMIT && scale <= 22) {
+        // Digits after the point, and whether there is any digit at all.
+        const scale = point < 0 ? 0 : i - point - 1;
+        if (i - digitsStart > (point < 0 ? 0 : 1) && mantissa < EXACT_INTEGER_LIMIT && scale <= 22) {
           const magnitude = scale > 0 ? mantissa / EXACT_POWERS_OF_TEN[scale]! : mantissa;
           value = negative ? -magnitude : magnitude;
         }

@@ -146,9 +146,11 @@ export const PipelineConfigSchema = z
         /** Capture objects read at once (and hourly prefixes listed at once). */
         readConcurrency: z.number().int().min(1).max(64).default(8),
         /**
-         * Threads that parse and fold captured traffic in the worker (1: the activity's own thread). 'auto':
-         * one per core (os.availableParallelism()) for a window of 32 MiB or more in several objects, else 1.
-         * The profile is the same whatever the number; each thread holds only the objects in flight it is given.
+         * Threads that parse and fold captured traffic in the worker (1: the activity's own thread, which
+         * always reads, merges and sketches). 'auto': every core but that one (os.availableParallelism() - 1)
+         * for a window of 32 MiB or more in several objects, else 1; so 1 on two cores, where a fold thread
+         * measured slower than none (docs/drift.md). The profile is the same whatever the number; each
+         * thread holds only the objects in flight it is given.
          */
         profilingThreads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
         /** Categories counted per categorical feature; values of rarer ones past the cap are pooled and reported. */

@@ -121,7 +121,7 @@ function referenceFold(texts: string[]): ReferenceCaptureFold {
   const total = new ReferenceCaptureFold(0);
   texts.forEach((text, index) => {
     const fold = new ReferenceCaptureFold(index + 1);
-    const splitter = new LineSplitter((line, number) => fold.addLine(line, `mem://${index}`, number));
+    const splitter = new LineSplitter((line, start, end, number) => fold.addLine(line.slice(start, end), `mem://${index}`, number));
     splitter.push(new TextEncoder().encode(text));
     splitter.end();
     fold.stats.objects = 1;
@@ -155,7 +155,7 @@ describe('capture folds: in place, on threads, and the reference agree bit for b
     });
   }
 
-  it("'auto' threads: one per core past AUTO_THREADS_ABOVE_BYTES, the same profile", async () => {
+  it("'auto' threads (every core but one past AUTO_THREADS_ABOVE_BYTES): the same profile", async () => {
     const { source, objects } = memorySource(texts, 9);
     // Sizes as listed (the bytes are smaller): large enough to start threads.
     const large = objects.map((o) => ({ ...o, size: 64 * 1024 ** 2 }));
@@ -225,14 +225,14 @@ describe('fold plumbing', () => {
 
   it('LineSplitter keeps a byte-order mark that is not at the start, and decodes bytes that are not ASCII after ASCII ones', () => {
     const lines: string[] = [];
-    const splitter = new LineSplitter((line) => lines.push(line));
+    const splitter = new LineSplitter((text, start, end) => lines.push(text.slice(start, end)));
     splitter.push(new TextEncoder().encode('ab\n'));
     splitter.push(new Uint8Array([0xef, 0xbb, 0xbf, 0x63, 0xc3]));
     splitter.push(new Uint8Array([0xa9, 0x0a, 0xff, 0x0a]));
     splitter.end();
     assert.deepEqual(lines, ['ab', '\ufeffcé', '\ufffd']);
     const first: string[] = [];
-    const atStart = new LineSplitter((line) => first.push(line));
+    const atStart = new LineSplitter((text, start, end) => first.push(text.slice(start, end)));
     atStart.push(new Uint8Array([0xef, 0xbb, 0xbf, 0x61]));
     atStart.end();
     assert.deepEqual(first, ['a']);

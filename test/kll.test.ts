@@ -148,6 +148,8 @@ test('typed-array levels, run merging and updateAll give the sketch of the plain
     () => random(),
     () => Math.round(random() * 20) / 4 - 2,
     () => (random() < 0.5 ? -0 : 0),
+    () => (random() < 0.3 ? (random() < 0.5 ? -0 : 0) : Math.round(random() * 40 - 20)),
+    () => (random() < 0.02 ? (random() < 0.5 ? -0 : 0) : random() * 2 - 1),
     (i) => i % 5000,
     (i) => -(i % 3000),
     () => normal(random) * 1e6,

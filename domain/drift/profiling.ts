@@ -3,7 +3,17 @@
 // and the processing job run the same code whatever reads the bytes. A line that cannot be read is
 // counted, with a few examples, and never stops the fold.
 import { CaptureFormatError, CaptureLineScanner, captureFieldRows, categoricalField, categoricalValue, categoryOfPlainDecimal, numericalField, numericalValue, parseCaptureLine } from '../capture';
-import { DatasetProfile, DEFAULT_PROFILE_LIMITS, mixSeed, type DatasetProfileJson, type DatasetProfileState, type FeatureProfile, type ProfiledFeature, type ProfileLimits } from './profile';
+import {
+  DatasetProfile,
+  DEFAULT_PROFILE_LIMITS,
+  mixSeed,
+  type DatasetProfileJson,
+  type DatasetProfileState,
+  type FeatureProfile,
+  type NumericalProfile,
+  type ProfiledFeature,
+  type ProfileLimits,
+} from './profile';
 
 /** Examples of unreadable lines kept per fold: enough to diagnose, never growing with the input. */
 export const UNREADABLE_EXAMPLES_KEPT = 5;
@@ -65,10 +75,42 @@ function addField(profile: FeatureProfile, raw: unknown): void {
   else profile.add(categoricalValue(raw));
 }
 
-/** addField for the field text.slice(start, end), without the slice where it can. */
-function addFieldAt(profile: FeatureProfile, text: string, start: number, end: number): void {
-  if (profile.kind === 'numerical') profile.add(numericalField(text, start, end));
-  else profile.add(categoricalField(text, start, end));
+/** Rows of numerical values a fold holds before they join their profiles. */
+const PENDING_ROWS = 1024;
+
+/**
+ * Numerical values on their way to their profiles, a column per feature, so that each profile takes a
+ * column in one tight loop (NumericalProfile.addAll: the profile adding them one by one gives). A fold
+ * flushes them before its profile is read and before it adds a value any other way.
+ */
+class PendingColumns {
+  private readonly columns: (Float64Array | null)[];
+  private readonly lengths: Int32Array;
+  private rows = 0;
+
+  constructor(private readonly ordered: readonly FeatureProfile[]) {
+    this.columns = ordered.map((p) => (p.kind === 'numerical' ? new Float64Array(PENDING_ROWS) : null));
+    this.lengths = new Int32Array(ordered.length);
+  }
+
+  /** Numerical feature i's value in the current row; a missing one only counts, so it goes at once. */
+  add(i: number, x: number): void {
+    if (x - x === 0) this.columns[i]![this.lengths[i]!++] = x;
+    else (this.ordered[i] as NumericalProfile).addMissing();
+  }
+
+  endRow(): void {
+    if (++this.rows === PENDING_ROWS) this.flush();
+  }
+
+  flush(): void {
+    if (this.rows === 0) return;
+    for (let i = 0; i < this.columns.length; i++) {
+      if (this.lengths[i]! > 0) (this.ordered[i] as NumericalProfile).addAll(this.columns[i]!, this.lengths[i]!);
+      this.lengths[i] = 0;
+    }
+    this.rows = 0;
+  }
 }
 
 function keepExample(examples: string[], where: string, message: string): void {
@@ -77,9 +119,10 @@ function keepExample(examples: string[], where: string, message: string): void {
 
 /** Captured traffic in a window [from, to] (inclusive, ms since the epoch; null: every record). */
 export class CaptureWindowProfile {
-  readonly profile: DatasetProfile;
   readonly stats: CaptureWindowStats = { objects: 0, bytes: 0, records: 0, outsideWindow: 0, rows: 0, malformedRecords: 0, malformedExamples: [] };
+  private readonly folded: DatasetProfile;
   private readonly ordered: FeatureProfile[];
+  private readonly pending: PendingColumns;
   private readonly scanner = new CaptureLineScanner();
 
   constructor(
@@ -88,19 +131,37 @@ export class CaptureWindowProfile {
     /** A fold made elsewhere: a processing job's, as its toJSON gave it, or another thread's, as its toState did. */
     restored?: CaptureWindowProfileJson | CaptureWindowProfileState,
   ) {
-    this.profile = restored
+    this.folded = restored
       ? 'state' in restored
         ? DatasetProfile.fromState(restored.state)
         : DatasetProfile.fromJSON(restored.profile, 'capture window profile')
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x636170));
     if (restored) this.stats = { ...restored.stats, malformedExamples: [...restored.stats.malformedExamples] };
-    this.ordered = options.features.map((f) => this.profile.feature(f.name)!);
+    this.ordered = options.features.map((f) => this.folded.feature(f.name)!);
+    this.pending = new PendingColumns(this.ordered);
+  }
+
+  /** The profile of every line so far. */
+  get profile(): DatasetProfile {
+    this.pending.flush();
+    return this.folded;
   }
 
   /** One line of a capture file; `source` and `line` name it in examples. */
   addLine(text: string, source: string, line: number): void {
-    if (this.scanner.scan(text) && this.addScanned()) return;
+    this.addLineAt(text, 0, text.length, source, line);
+  }
+
+  /** The line text.slice(start, end), read where it lies when it has the usual shape. */
+  addLineAt(text: string, start: number, end: number, source: string, line: number): void {
+    if (this.scanner.scan(text, start, end) && this.addScanned()) return;
+    this.parseLine(start === 0 && end === text.length ? text : text.slice(start, end), source, line);
+  }
+
+  /** The general path: any line, through parseCaptureLine. */
+  private parseLine(text: string, source: string, line: number): void {
     if (text.trim() === '') return;
+    this.pending.flush();
     this.stats.records++;
     try {
       const record = parseCaptureLine(text);
@@ -116,7 +177,7 @@ export class CaptureWindowProfile {
         for (let i = 0; i < row.length; i++) addField(this.ordered[i]!, row[i]);
       }
       this.stats.rows += rows.length;
-      this.profile.rows += rows.length;
+      this.folded.rows += rows.length;
     } catch (err) {
       this.stats.malformedRecords++;
       keepExample(this.stats.malformedExamples, `${source}:${line}`, err instanceof CaptureFormatError ? err.message : String(err));
@@ -137,16 +198,18 @@ export class CaptureWindowProfile {
     const ordered = this.ordered;
     if (!scan.csvRow(ordered.length)) return false;
     const { text, bounds, values } = scan;
+    const pending = this.pending;
     for (let i = 0; i < ordered.length; i++) {
       const profile = ordered[i]!;
       // A plain decimal was read during the scan (NaN: read the field's text as the slow path does).
       const value = values[i]!;
-      if (profile.kind === 'numerical') profile.add(value === value ? value : numericalValue(text.slice(bounds[i]! + 1, bounds[i + 1]!)));
+      if (profile.kind === 'numerical') pending.add(i, value === value ? value : numericalValue(text.slice(bounds[i]! + 1, bounds[i + 1]!)));
       else profile.add(value === value ? categoryOfPlainDecimal(value) : categoricalValue(text.slice(bounds[i]! + 1, bounds[i + 1]!)));
     }
+    pending.endRow();
     this.stats.records++;
     this.stats.rows++;
-    this.profile.rows++;
+    this.folded.rows++;
     return true;
   }
 
@@ -175,38 +238,56 @@ export class CaptureWindowProfile {
 
 /** The champion's training split: headerless CSV rows, the label first, then one field per feature. */
 export class DatasetSplitProfile {
-  readonly profile: DatasetProfile;
   readonly stats: DatasetSplitStats = { objects: 0, bytes: 0, rows: 0, unreadableRows: 0, unreadableExamples: [] };
+  private readonly folded: DatasetProfile;
   private readonly ordered: FeatureProfile[];
+  private readonly pending: PendingColumns;
 
   constructor(options: FoldOptions, restored?: DatasetSplitProfileJson | DatasetSplitProfileState) {
-    this.profile = restored
+    this.folded = restored
       ? 'state' in restored
         ? DatasetProfile.fromState(restored.state)
         : DatasetProfile.fromJSON(restored.profile, 'dataset split profile')
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x626173));
     if (restored) this.stats = { ...restored.stats, unreadableExamples: [...restored.stats.unreadableExamples] };
-    this.ordered = options.features.map((f) => this.profile.feature(f.name)!);
+    this.ordered = options.features.map((f) => this.folded.feature(f.name)!);
+    this.pending = new PendingColumns(this.ordered);
+  }
+
+  /** The profile of every row so far. */
+  get profile(): DatasetProfile {
+    this.pending.flush();
+    return this.folded;
   }
 
   addLine(text: string, source: string, line: number): void {
-    if (text.trim() === '') return;
+    this.addLineAt(text, 0, text.length, source, line);
+  }
+
+  /** The line text.slice(start, end), its fields read where they lie. */
+  addLineAt(text: string, start: number, end: number, source: string, line: number): void {
+    // Blank lines are skipped; a printable ASCII first character settles it without trimming.
+    const first = text.charCodeAt(start);
+    if (!(first > 0x20 && first < 0x7f) && text.slice(start, end).trim() === '') return;
     let fields = 1;
-    for (let comma = text.indexOf(','); comma !== -1; comma = text.indexOf(',', comma + 1)) fields++;
+    for (let comma = text.indexOf(',', start); comma !== -1 && comma < end; comma = text.indexOf(',', comma + 1)) fields++;
     if (fields !== this.ordered.length + 1) {
       this.stats.unreadableRows++;
       keepExample(this.stats.unreadableExamples, `${source}:${line}`, `has ${fields} fields, expected the label and ${this.ordered.length} features`);
       return;
     }
     // The fields in place, the label (before the first comma) skipped.
-    let start = text.indexOf(',') + 1;
+    let from = text.indexOf(',', start) + 1;
     for (let i = 0; i < this.ordered.length; i++) {
-      const end = i + 1 === this.ordered.length ? text.length : text.indexOf(',', start);
-      addFieldAt(this.ordered[i]!, text, start, end);
-      start = end + 1;
+      const to = i + 1 === this.ordered.length ? end : text.indexOf(',', from);
+      const profile = this.ordered[i]!;
+      if (profile.kind === 'numerical') this.pending.add(i, numericalField(text, from, to));
+      else profile.add(categoricalField(text, from, to));
+      from = to + 1;
     }
+    this.pending.endRow();
     this.stats.rows++;
-    this.profile.rows++;
+    this.folded.rows++;
   }
 
   merge(other: DatasetSplitProfile): void {
