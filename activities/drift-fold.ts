@@ -73,10 +73,15 @@ export class LineSplitter {
         this.carry = Buffer.concat([this.carry, bytes]);
         return;
       }
-      const lines = this.carry.length === 0 ? bytes.subarray(0, last + 1) : Buffer.concat([this.carry, bytes.subarray(0, last + 1)]);
+      let from = 0;
+      if (this.carry.length > 0) {
+        // The line begun in the last chunk, joined on its own: the rest of this chunk is not copied twice.
+        from = bytes.indexOf(0x0a) + 1;
+        this.emitLines(Buffer.concat([this.carry, bytes.subarray(0, from)]).toString('latin1'));
+      }
       // A copy: the chunk's memory may be reused once this returns.
       this.carry = last + 1 === bytes.length ? NO_BYTES : Buffer.from(bytes.subarray(last + 1));
-      this.emitLines(lines.toString('latin1'));
+      if (from <= last) this.emitLines(bytes.toString('latin1', from, last + 1));
       return;
     }
     let text: string;

@@ -359,6 +359,18 @@ export class CaptureLineScanner {
     return payloadFormat({ contentType: text.slice(start, this.contentTypeEnd), encoding: this.inputEncoding, text: '', binary: false }) === 'csv';
   }
 
+  /** After csvRow: field i as numericalValue reads it (a plain decimal as the scan read it). */
+  numberAt(i: number): number {
+    const value = this.values[i]!;
+    return value === value ? value : numericalValue(this.text.slice(this.bounds[i]! + 1, this.bounds[i + 1]!));
+  }
+
+  /** After csvRow: field i as categoricalValue reads it. */
+  categoryAt(i: number): string {
+    const value = this.values[i]!;
+    return value === value ? categoryOfPlainDecimal(value) : categoricalValue(this.text.slice(this.bounds[i]! + 1, this.bounds[i + 1]!));
+  }
+
   private space(): void {
     const text = this.text;
     while (this.pos < this.end && isJsonSpace(text.charCodeAt(this.pos))) this.pos++;

@@ -2,7 +2,7 @@
 // the champion's training split (headerless CSV, label first). Pure and line-at-a-time, so the worker
 // and the processing job run the same code whatever reads the bytes. A line that cannot be read is
 // counted, with a few examples, and never stops the fold.
-import { CaptureFormatError, CaptureLineScanner, captureFieldRows, categoricalField, categoricalValue, categoryOfPlainDecimal, numericalField, numericalValue, parseCaptureLine } from '../capture';
+import { CaptureFormatError, CaptureLineScanner, captureFieldRows, categoricalField, categoricalValue, numericalField, numericalValue, parseCaptureLine } from '../capture';
 import {
   DatasetProfile,
   DEFAULT_PROFILE_LIMITS,
@@ -197,14 +197,11 @@ export class CaptureWindowProfile {
     }
     const ordered = this.ordered;
     if (!scan.csvRow(ordered.length)) return false;
-    const { text, bounds, values } = scan;
     const pending = this.pending;
     for (let i = 0; i < ordered.length; i++) {
       const profile = ordered[i]!;
-      // A plain decimal was read during the scan (NaN: read the field's text as the slow path does).
-      const value = values[i]!;
-      if (profile.kind === 'numerical') pending.add(i, value === value ? value : numericalValue(text.slice(bounds[i]! + 1, bounds[i + 1]!)));
-      else profile.add(value === value ? categoryOfPlainDecimal(value) : categoricalValue(text.slice(bounds[i]! + 1, bounds[i + 1]!)));
+      if (profile.kind === 'numerical') pending.add(i, scan.numberAt(i));
+      else profile.add(scan.categoryAt(i));
     }
     pending.endRow();
     this.stats.records++;
