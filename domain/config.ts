@@ -282,6 +282,18 @@ export const PipelineConfigSchema = z
         threshold: z.number().optional(),
       })
       .prefault({}),
+    /**
+     * Who lets a candidate that passed the gate reach the endpoint. automatic: the gate alone. manual: the
+     * run registers it as PendingManualApproval and waits for a person (the `approve`/`reject` Update, or
+     * a status change made in SageMaker Model Registry); no decision within timeoutSeconds is a rejection.
+     */
+    approval: z
+      .object({
+        mode: z.enum(['automatic', 'manual']).default('automatic'),
+        /** How long a manual approval may take (default 7 days). */
+        timeoutSeconds: z.number().int().min(1).max(365 * 86_400).default(7 * 86_400),
+      })
+      .prefault({}),
     /** Drift reports and other run artifacts. */
     reportsS3Uri: s3Uri,
     /** How quickly a run notices a dead worker and moves its activity to another one. */
