@@ -14,7 +14,7 @@
 // written as streamed multipart uploads, in hash order, so their bytes do not depend on the memory bound.
 // The manifest is written last: its presence means the version is complete, and a run that finds it
 // writes nothing. See docs/datasets.md.
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,7 @@ import {
 import { resolveKey, type Observation } from '../domain/dataset-merge/resolve';
 import { oldestKept, RowCapCutoff, trainCopies, type RetentionPolicy } from '../domain/dataset-merge/retention';
 import { readLabelledLine, type LabelledDataFormat, type RecordVerdict } from '../domain/labelled-data';
+import { canonicalCsvRow } from '../domain/labelled-data/csv';
 import { datasetVersionId, parseLabelledCsvLine, SPLITS, type ConflictPolicy, type Split, type SplitShares } from '../domain/dataset-version';
 import { sageMakerName } from '../domain/job-names';
 import { runTags } from '../domain/sagemaker-events';
@@ -139,7 +140,8 @@ export interface MergeResult {
   partitions: number;
 }
 
-const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+// One-shot hashing: createHash's object per row cost more than the digest itself.
+const sha256Hex = (text: string) => digest('sha256', text, 'hex');
 
 // --- Reading lines -------------------------------------------------------------------------------------------
 
@@ -155,6 +157,14 @@ const NEWLINE = 0x0a;
 
 /** Lines of a byte stream, holding at most maxLineBytes of one line. */
 export async function* readRawLines(stream: Readable, maxLineBytes: number): AsyncGenerator<RawLine> {
+  for await (const batch of readLineBatches(stream, maxLineBytes)) yield* batch;
+}
+
+/**
+ * The same lines, a chunk's worth at a time: a caller loops over each batch synchronously, instead of
+ * paying an async generator's promise for every line.
+ */
+export async function* readLineBatches(stream: Readable, maxLineBytes: number): AsyncGenerator<RawLine[]> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let skipping = 0;
@@ -176,12 +186,14 @@ export async function* readRawLines(stream: Readable, maxLineBytes: number): Asy
   };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let start = 0;
+    const batch: RawLine[] = [];
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl < 0) break;
-      yield finish(chunk.subarray(start, nl));
+      batch.push(finish(chunk.subarray(start, nl)));
       start = nl + 1;
     }
+    if (batch.length) yield batch;
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
       if (skipping) skipping += rest.length;
@@ -196,7 +208,7 @@ export async function* readRawLines(stream: Readable, maxLineBytes: number): Asy
       }
     }
   }
-  if (pendingBytes > 0 || skipping) yield finish(Buffer.alloc(0));
+  if (pendingBytes > 0 || skipping) yield [finish(Buffer.alloc(0))];
 }
 
 // --- Reading records -------------------------------------------------------------------------------------------
@@ -207,6 +219,21 @@ export async function* readRawLines(stream: Readable, maxLineBytes: number): Asy
  */
 function readNewLine(text: string, source: { uri: string; line: number }, plan: MergePlan): RecordVerdict {
   return readLabelledLine(plan.input.format as LabelledDataFormat, text, { schema: plan.schema, source, options: plan.input });
+}
+
+/**
+ * A CSV line in canonical form (canonicalCsvRow), read without decoding or parsing its features: what
+ * the full readers would make of it, or null for any other line (the caller reads that the full way).
+ * A label that names a class (classNames) is left to the full reader, which reads names first.
+ */
+function canonicalCsv(bytes: Buffer, width: number, classes: number | undefined, classNames: readonly string[] | undefined): { label: number; features: string } | null {
+  const comma = canonicalCsvRow(bytes, width);
+  if (comma < 0) return null;
+  const labelText = bytes.toString('latin1', 0, comma);
+  if (classNames?.includes(labelText)) return null;
+  const label = Number(labelText);
+  if (classes !== undefined && (!Number.isInteger(label) || label < 0 || label >= classes)) return null;
+  return { label, features: bytes.toString('latin1', comma + 1) };
 }
 
 // --- The de-duplication index: in memory, spilling to disk partitions ----------------------------------------
@@ -303,17 +330,13 @@ class DedupIndex {
     return this.partitions?.length ?? 1;
   }
 
-  async add(hash: string, line: string): Promise<void> {
-    if (this.partitions) {
-      const p = this.partitions[partitionOf(hash, this.partitions.length)]!;
-      const wait = p.write(line);
-      if (wait) await wait;
-      return;
-    }
+  /** Resolves when the line is held or written; undefined when there is nothing to wait for (most lines). */
+  add(hash: string, line: string): Promise<void> | undefined {
+    if (this.partitions) return this.partitions[partitionOf(hash, this.partitions.length)]!.write(line);
     this.pending.push(line);
     if (this.pending.length >= 4096) this.flushPending();
     this.bufferBytes += line.length + STRING_OVERHEAD;
-    if (this.bufferBytes > this.budget) await this.spill();
+    return this.bufferBytes > this.budget ? this.spill() : undefined;
   }
 
   private flushPending(): void {
@@ -675,36 +698,46 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     };
 
     // Pass 1: every input row into the index (or the quarantine).
+    const width = plan.schema.features.length + 1;
+    const classes = plan.schema.label.classes;
+    const classNames = plan.schema.label.classNames;
+    const csvInput = plan.input.format === 'csv';
     if (plan.parent) {
       for (const split of SPLITS) {
         const { kind, uris } = plan.parent.splits[split];
         for (const uri of uris) {
           opts.signal?.throwIfAborted();
-          for await (const raw of readRawLines(await io.open(uri, opts.signal), Number.MAX_SAFE_INTEGER)) {
-            if (raw.bytes.length === 0) continue;
-            const text = raw.bytes.toString('utf8');
-            bytesRead += raw.bytes.length + 1;
-            let o: Observation;
-            if (kind === 'rows') {
-              let r: RowRecord;
-              try {
-                r = JSON.parse(text) as RowRecord;
-              } catch (err) {
-                throw new ParentCorrupt(`parent dataset version ${plan.parent.versionId} is corrupt at ${uri}:${raw.number}: ${(err as Error).message}`);
+          for await (const batch of readLineBatches(await io.open(uri, opts.signal), Number.MAX_SAFE_INTEGER)) {
+            for (const raw of batch) {
+              if (raw.bytes.length === 0) continue;
+              bytesRead += raw.bytes.length + 1;
+              let o: Observation;
+              if (kind === 'rows') {
+                const text = raw.bytes.toString('utf8');
+                let r: RowRecord;
+                try {
+                  r = JSON.parse(text) as RowRecord;
+                } catch (err) {
+                  throw new ParentCorrupt(`parent dataset version ${plan.parent.versionId} is corrupt at ${uri}:${raw.number}: ${(err as Error).message}`);
+                }
+                if (r.copy) continue;
+                o = { key: r.key, hash: placementHash(r.key, sha256Hex), label: r.label, features: r.features, time: timeOf(r.time), order: order++, parentSplit: split, origin: r.origin };
+              } else {
+                let row = canonicalCsv(raw.bytes, width, classes, undefined);
+                if (!row) {
+                  const parsed = parseLabelledCsvLine(raw.bytes.toString('utf8'), plan.schema);
+                  if (!parsed.ok) throw new ParentCorrupt(`parent dataset version ${plan.parent.versionId} is corrupt at ${uri}:${raw.number}: ${parsed.reason}`);
+                  row = { label: parsed.row.label, features: featuresText(parsed.row.features) };
+                }
+                const key = contentKey(row.features, sha256Hex);
+                o = { key, hash: key, label: row.label, features: row.features, time: null, order: order++, parentSplit: split, origin: `${uri}:${raw.number}` };
               }
-              if (r.copy) continue;
-              o = { key: r.key, hash: placementHash(r.key, sha256Hex), label: r.label, features: r.features, time: timeOf(r.time), order: order++, parentSplit: split, origin: r.origin };
-            } else {
-              const parsed = parseLabelledCsvLine(text, plan.schema);
-              if (!parsed.ok) throw new ParentCorrupt(`parent dataset version ${plan.parent.versionId} is corrupt at ${uri}:${raw.number}: ${parsed.reason}`);
-              const features = featuresText(parsed.row.features);
-              const key = contentKey(features, sha256Hex);
-              o = { key, hash: key, label: parsed.row.label, features, time: null, order: order++, parentSplit: split, origin: `${uri}:${raw.number}` };
+              counts.inputs.parentRows++;
+              note(o.time);
+              const wait = index.add(o.hash, serialize(o, origins.refOf(o.origin)));
+              if (wait) await wait;
+              progress.linesRead++;
             }
-            counts.inputs.parentRows++;
-            note(o.time);
-            await index.add(o.hash, serialize(o, origins.refOf(o.origin)));
-            progress.linesRead++;
             beat();
           }
           progress.objectsRead++;
@@ -715,33 +748,47 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     for (const source of plan.sources) {
       opts.signal?.throwIfAborted();
       const sourceTime = timeOf(source.lastModified);
-      for await (const raw of readRawLines(await io.open(source.uri, opts.signal), maxLineBytes)) {
-        bytesRead += raw.bytes.length + 1;
-        progress.linesRead++;
+      for await (const batch of readLineBatches(await io.open(source.uri, opts.signal), maxLineBytes)) {
+        for (const raw of batch) {
+          bytesRead += raw.bytes.length + 1;
+          progress.linesRead++;
+          if (raw.tooLong !== undefined) {
+            counts.inputs.newLines++;
+            await quarantineLine(source.uri, raw.number, `${raw.bytes.toString('utf8')}...`, 'line_too_long', `line_too_long: the line is ${raw.tooLong} bytes, more than input.maxLineBytes (${maxLineBytes})`);
+            continue;
+          }
+          // Most CSV lines are already canonical: they need no decoding, parsing or printing of numbers.
+          const row = csvInput && raw.bytes.length <= maxLineBytes ? canonicalCsv(raw.bytes, width, classes, classNames) : null;
+          let o: Observation;
+          if (row) {
+            counts.inputs.newLines++;
+            const key = contentKey(row.features, sha256Hex);
+            const time = sourceTime;
+            note(time);
+            o = { key, hash: key, label: row.label, features: row.features, time, order: order++, parentSplit: null, origin: '' };
+          } else {
+            const text = raw.bytes.toString('utf8');
+            if (text.trim() === '') {
+              counts.blankLines++;
+              continue;
+            }
+            counts.inputs.newLines++;
+            const verdict = readNewLine(text, { uri: source.uri, line: raw.number }, plan);
+            if (!verdict.ok) {
+              await quarantineLine(source.uri, raw.number, verdict.line, verdict.code, `${verdict.code}: ${verdict.reason}`);
+              continue;
+            }
+            const { record } = verdict;
+            const features = featuresText(record.features);
+            const key = plan.dedupKey === 'record-key' && record.key !== undefined ? record.key : contentKey(features, sha256Hex);
+            const time = timeOf(record.time) ?? sourceTime;
+            note(time);
+            o = { key, hash: placementHash(key, sha256Hex), label: record.label, features, time, order: order++, parentSplit: null, origin: '' };
+          }
+          const wait = index.add(o.hash, serialize(o, origins.ref(source.uri, raw.number)));
+          if (wait) await wait;
+        }
         beat();
-        if (raw.tooLong !== undefined) {
-          counts.inputs.newLines++;
-          await quarantineLine(source.uri, raw.number, `${raw.bytes.toString('utf8')}...`, 'line_too_long', `line_too_long: the line is ${raw.tooLong} bytes, more than input.maxLineBytes (${maxLineBytes})`);
-          continue;
-        }
-        const text = raw.bytes.toString('utf8');
-        if (text.trim() === '') {
-          counts.blankLines++;
-          continue;
-        }
-        counts.inputs.newLines++;
-        const verdict = readNewLine(text, { uri: source.uri, line: raw.number }, plan);
-        if (!verdict.ok) {
-          await quarantineLine(source.uri, raw.number, verdict.line, verdict.code, `${verdict.code}: ${verdict.reason}`);
-          continue;
-        }
-        const { record } = verdict;
-        const features = featuresText(record.features);
-        const key = plan.dedupKey === 'record-key' && record.key !== undefined ? record.key : contentKey(features, sha256Hex);
-        const time = timeOf(record.time) ?? sourceTime;
-        note(time);
-        const o: Observation = { key, hash: placementHash(key, sha256Hex), label: record.label, features, time, order: order++, parentSplit: null, origin: '' };
-        await index.add(o.hash, serialize(o, origins.ref(source.uri, raw.number)));
       }
       progress.objectsRead++;
     }
