@@ -491,3 +491,163 @@ export function evaluateHoldout(p: HoldoutPredictions, options: { numClasses?: n
       };
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Subsets and resamples of the holdout: per-slice summaries, and the gate's metric on a bootstrap draw.
+
+/** The gate summary on some of the holdout's rows (a slice); null when none of them is given. */
+export function summaryOfRows(p: HoldoutPredictions, rows: readonly number[]): MetricSummary | null {
+  if (rows.length === 0) return null;
+  const s = scalarsOf(p, rows);
+  const value = (name: string) => s[name] as number;
+  switch (p.predictorType) {
+    case 'binary_classifier':
+      return { accuracy: value('accuracy'), f1: value('f1'), auc: s.auc, log_loss: value('log_loss'), precision: value('precision'), recall: value('recall') };
+    case 'multiclass_classifier':
+      return { accuracy: value('accuracy'), f1: value('macro_f1'), auc: s.auc, log_loss: value('log_loss'), precision: value('macro_precision'), recall: value('macro_recall') };
+    case 'regressor':
+      return { rmse: value('rmse'), mae: value('mae'), mse: value('mse'), r2: value('r2') };
+  }
+}
+
+/** The metrics the gate can be told to compare (domain/config's evaluation.metric). */
+export type GateMetric = 'accuracy' | 'f1' | 'auc' | 'log_loss' | 'rmse' | 'mae';
+
+/**
+ * A metric as a function of how many times each holdout row is drawn, as sklearn computes it with
+ * `sample_weight`: every row counts that many times, rows drawn 0 times not at all (not even for the
+ * label set of a macro average). All ones gives the summary's value. Work that does not depend on the
+ * draw (predicted labels, per-row losses, the order of scores for AUC) is done once here, so a
+ * bootstrap costs O(rows) per resample. Null where the metric is undefined on the draw (AUC on one class).
+ */
+export function metricOnDraws(p: HoldoutPredictions, metric: GateMetric): (timesDrawn: ArrayLike<number>) => number | null {
+  const n = p.actual.length;
+  const weightedMean = (perRow: Float64Array) => (w: ArrayLike<number>) => {
+    let sum = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      sum += w[i] * perRow[i];
+      total += w[i];
+    }
+    return total === 0 ? null : sum / total;
+  };
+  if (p.predictorType === 'regressor') {
+    if (metric === 'mae') return weightedMean(Float64Array.from({ length: n }, (_, i) => Math.abs(p.actual[i] - p.predicted[i])));
+    if (metric === 'rmse') {
+      const mse = weightedMean(Float64Array.from({ length: n }, (_, i) => (p.actual[i] - p.predicted[i]) ** 2));
+      return (w) => {
+        const m = mse(w);
+        return m === null ? null : Math.sqrt(m);
+      };
+    }
+    throw new RangeError(`metric ${metric} does not apply to a regressor; use rmse or mae`);
+  }
+  const predicted = predictedLabels(p);
+  const numClasses = p.predictorType === 'binary_classifier' ? 2 : p.probabilities[0].length;
+  switch (metric) {
+    case 'accuracy':
+      return weightedMean(Float64Array.from({ length: n }, (_, i) => (predicted[i] === p.actual[i] ? 1 : 0)));
+    case 'log_loss':
+      return weightedMean(
+        Float64Array.from({ length: n }, (_, i) => {
+          // The same arithmetic as binaryLogLoss and multiclassLogLoss, so all ones gives the summary's value exactly.
+          if (p.predictorType === 'multiclass_classifier') return -Math.log(clipProbability(p.probabilities[i][p.actual[i]]));
+          const score = clipProbability(p.scores[i]);
+          return p.actual[i] === 1 ? -Math.log(score) : -Math.log(1 - score);
+        }),
+      );
+    case 'f1':
+      return p.predictorType === 'binary_classifier' ? (w) => weightedBinaryF1(p.actual, predicted, w) : (w) => weightedMacroF1(p.actual, predicted, numClasses, w);
+    case 'auc': {
+      if (p.predictorType === 'binary_classifier') {
+        const order = ascendingOrder(p.scores);
+        return (w) => weightedAuc(p.actual, 1, p.scores, order, w);
+      }
+      const columns = Array.from({ length: numClasses }, (_, c) => Float64Array.from(p.probabilities, (row) => row[c]));
+      const orders = columns.map(ascendingOrder);
+      return (w) => {
+        let sum = 0;
+        let defined = 0;
+        for (let c = 0; c < numClasses; c++) {
+          const auc = weightedAuc(p.actual, c, columns[c], orders[c], w);
+          if (auc !== null) {
+            sum += auc;
+            defined++;
+          }
+        }
+        return defined === 0 ? null : sum / defined;
+      };
+    }
+    default:
+      throw new RangeError(`metric ${metric} does not apply to a classifier; use accuracy, f1, auc or log_loss`);
+  }
+}
+
+function ascendingOrder(values: Numbers): Uint32Array {
+  return Uint32Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+}
+
+function weightedBinaryF1(actual: Numbers, predicted: readonly number[], w: ArrayLike<number>): number | null {
+  let truePositives = 0;
+  let predictedPositives = 0;
+  let actualPositives = 0;
+  let total = 0;
+  for (let i = 0; i < actual.length; i++) {
+    total += w[i];
+    if (actual[i] === 1) actualPositives += w[i];
+    if (predicted[i] === 1) predictedPositives += w[i];
+    if (actual[i] === 1 && predicted[i] === 1) truePositives += w[i];
+  }
+  if (total === 0) return null;
+  const precision = predictedPositives === 0 ? 0 : truePositives / predictedPositives;
+  const recall = actualPositives === 0 ? 0 : truePositives / actualPositives;
+  return fBeta(precision, recall, 1);
+}
+
+function weightedMacroF1(actual: Numbers, predicted: readonly number[], numClasses: number, w: ArrayLike<number>): number | null {
+  const truePositives = new Float64Array(numClasses);
+  const predictedCount = new Float64Array(numClasses);
+  const support = new Float64Array(numClasses);
+  for (let i = 0; i < actual.length; i++) {
+    if (w[i] === 0) continue;
+    support[actual[i]] += w[i];
+    predictedCount[predicted[i]] += w[i];
+    if (actual[i] === predicted[i]) truePositives[actual[i]] += w[i];
+  }
+  let sum = 0;
+  let labels = 0;
+  for (let c = 0; c < numClasses; c++) {
+    // The label set of a macro average: classes that occur among the drawn rows' actual or predicted labels.
+    if (support[c] === 0 && predictedCount[c] === 0) continue;
+    labels++;
+    const precision = predictedCount[c] === 0 ? 0 : truePositives[c] / predictedCount[c];
+    const recall = support[c] === 0 ? 0 : truePositives[c] / support[c];
+    sum += fBeta(precision, recall, 1);
+  }
+  return labels === 0 ? null : sum / labels;
+}
+
+/** Weighted Mann-Whitney AUC of `positive` against the rest, scores visited in a precomputed ascending order. */
+function weightedAuc(actual: Numbers, positive: number, scores: Numbers, order: Uint32Array, w: ArrayLike<number>): number | null {
+  let negativesBelow = 0;
+  let pairsWon = 0;
+  let positives = 0;
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end + 1 < order.length && scores[order[end + 1]] === scores[order[start]]) end++;
+    let groupPositives = 0;
+    let groupNegatives = 0;
+    for (let k = start; k <= end; k++) {
+      const row = order[k];
+      if (actual[row] === positive) groupPositives += w[row];
+      else groupNegatives += w[row];
+    }
+    // A positive outranks every negative below it and ties, counting one half, with those beside it.
+    pairsWon += groupPositives * (negativesBelow + groupNegatives / 2);
+    negativesBelow += groupNegatives;
+    positives += groupPositives;
+    start = end + 1;
+  }
+  if (positives === 0 || negativesBelow === 0) return null;
+  return pairsWon / (positives * negativesBelow);
+}

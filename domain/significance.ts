@@ -15,6 +15,23 @@ export interface DiscordantPairs {
   championOnlyCorrect: number;
 }
 
+/** Counts the discordant pairs of two classifiers' predicted labels on the same rows. */
+export function discordantPairs(actual: ArrayLike<number>, candidatePredicted: ArrayLike<number>, championPredicted: ArrayLike<number>): DiscordantPairs {
+  if (candidatePredicted.length !== actual.length || championPredicted.length !== actual.length) {
+    throw new RangeError(`discordant pairs: ${actual.length} labels, ${candidatePredicted.length} candidate and ${championPredicted.length} champion predictions`);
+  }
+  let candidateOnlyCorrect = 0;
+  let championOnlyCorrect = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const candidateRight = candidatePredicted[i] === actual[i];
+    if (candidateRight !== (championPredicted[i] === actual[i])) {
+      if (candidateRight) candidateOnlyCorrect++;
+      else championOnlyCorrect++;
+    }
+  }
+  return { candidateOnlyCorrect, championOnlyCorrect };
+}
+
 export interface McNemarResult {
   /** true: the exact binomial test; false: chi-square with continuity correction. */
   exact: boolean;
