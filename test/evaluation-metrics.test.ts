@@ -30,7 +30,7 @@ const ones = (n: number) => new Array<number>(n).fill(1);
 
 describe('the gate metric on a bootstrap draw matches scikit-learn with sample_weight', () => {
   assert.equal(reference.packages['scikit-learn'], '1.9.1');
-  const classifierMetrics: GateMetric[] = ['accuracy', 'f1', 'auc', 'log_loss'];
+  const classifierMetrics = ['accuracy', 'f1', 'auc', 'log_loss'] as const;
 
   it('binary classifier', () => {
     for (const metric of classifierMetrics) close(metricOnDraws(binary, metric)(reference.weighted_binary.weights), reference.weighted_binary[metric], `weighted ${metric}`);
@@ -47,8 +47,8 @@ describe('the gate metric on a bootstrap draw matches scikit-learn with sample_w
 
   it("every row drawn once gives the summary's value", () => {
     for (const [p, metrics] of [
-      [binary, classifierMetrics],
-      [multiclass, classifierMetrics],
+      [binary, [...classifierMetrics]],
+      [multiclass, [...classifierMetrics]],
       [regression, ['rmse', 'mae']],
     ] as [HoldoutPredictions, GateMetric[]][]) {
       const summary = evaluateHoldout(p).summary as unknown as Record<string, number>;
