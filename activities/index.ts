@@ -13,7 +13,7 @@ import { deployCandidate, verifyServing, type DeployCandidateInput, type VerifyS
 import { detectDrift, type DetectDriftInput } from './drift';
 import { expandDataset, type ExpandDatasetInput } from './dataset';
 import { awaitEvaluation, checkEvaluation, startEvaluation, stopEvaluation, type EvaluateCandidateInput, type EvaluationStart } from './evaluation';
-import { registerCandidate, type RegisterCandidateInput } from './registry';
+import { readApproval, recordApproval, registerCandidate, type RegisterCandidateInput } from './registry';
 import { awaitTraining, checkTraining, startTraining, stopTraining, type TrainCandidateInput, type TrainingStart } from './training';
 
 export interface RetrainingDependencies {
@@ -49,6 +49,8 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
       const { workflowId, runId } = currentRun();
       return registerCandidate(sagemaker, { ...input, workflowId, runId });
     },
+    readApproval: ({ modelPackageArn }: { modelPackageArn: string }) => readApproval(sagemaker, modelPackageArn),
+    recordApproval: (input: Parameters<typeof recordApproval>[1]) => recordApproval(sagemaker, input),
     deployCandidate: (input: DeployCandidateInput) => deployCandidate(sagemaker, poll, input),
     verifyServing: (input: VerifyServingInput) => verifyServing(runtime, s3, input),
   });

@@ -22,12 +22,16 @@ export interface RegisterCandidateInput {
   evaluation: EvaluationOutcome;
   gate: GateDecision;
   clientToken: string;
+  /** Default: Approved when the gate promotes, Rejected otherwise. PendingManualApproval when a person decides. */
+  approvalStatus?: ModelApprovalStatus;
 }
+
+export type ModelApprovalStatus = 'Approved' | 'Rejected' | 'PendingManualApproval';
 
 export async function registerCandidate(sagemaker: SageMakerClient, input: RegisterCandidateInput & { workflowId: string; runId: string }): Promise<RegisteredCandidate> {
   const { config, candidate, dataset, drift, evaluation, gate } = input;
   await ensureGroup(sagemaker, config.model);
-  const approvalStatus = gate.decision === 'promote' ? 'Approved' : 'Rejected';
+  const approvalStatus = input.approvalStatus ?? (gate.decision === 'promote' ? 'Approved' : 'Rejected');
   const created = await sagemaker.send(
     new CreateModelPackageCommand({
       ModelPackageGroupName: config.model,
@@ -53,12 +57,41 @@ export async function registerCandidate(sagemaker: SageMakerClient, input: Regis
     }),
   );
   const arn = created.ModelPackageArn!;
-  // The gate's reasons go on the package, where a reviewer in the registry looks for them.
-  await sagemaker.send(
-    new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: approvalStatus, ApprovalDescription: truncate(`gate: ${gate.reasons.join(' ')}`, 1000) }),
-  );
+  // The gate's reasons go on the package, where a reviewer in the registry looks for them. A retry after
+  // the reviewer has already decided must not undo the decision, so a pending package is only described.
   const described = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
-  return { modelPackageArn: arn, version: described.ModelPackageVersion ?? 0, approvalStatus };
+  const decidedMeanwhile = approvalStatus === 'PendingManualApproval' && described.ModelApprovalStatus !== 'PendingManualApproval';
+  if (!decidedMeanwhile) {
+    const awaiting = approvalStatus === 'PendingManualApproval' ? ' Awaiting manual approval.' : '';
+    await sagemaker.send(
+      new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: approvalStatus, ApprovalDescription: truncate(`gate: ${gate.reasons.join(' ')}${awaiting}`, 1000) }),
+    );
+  }
+  return { modelPackageArn: arn, version: described.ModelPackageVersion ?? 0, approvalStatus: decidedMeanwhile ? (described.ModelApprovalStatus as ModelApprovalStatus) : approvalStatus };
+}
+
+export interface PackageApproval {
+  modelPackageArn: string;
+  approvalStatus: ModelApprovalStatus;
+  approvalDescription: string | null;
+}
+
+/** The package's approval status as the registry has it now (an event only says it changed at some point). */
+export async function readApproval(sagemaker: SageMakerClient, modelPackageArn: string): Promise<PackageApproval> {
+  const described = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: modelPackageArn }));
+  return {
+    modelPackageArn,
+    approvalStatus: (described.ModelApprovalStatus ?? 'PendingManualApproval') as ModelApprovalStatus,
+    approvalDescription: described.ApprovalDescription ?? null,
+  };
+}
+
+/** Writes a person's (or the timeout's) decision on the package: its ModelApprovalStatus and ApprovalDescription. */
+export async function recordApproval(sagemaker: SageMakerClient, input: { modelPackageArn: string; approvalStatus: 'Approved' | 'Rejected'; description: string }): Promise<PackageApproval> {
+  await sagemaker.send(
+    new UpdateModelPackageCommand({ ModelPackageArn: input.modelPackageArn, ModelApprovalStatus: input.approvalStatus, ApprovalDescription: truncate(input.description, 1000) }),
+  );
+  return { modelPackageArn: input.modelPackageArn, approvalStatus: input.approvalStatus, approvalDescription: truncate(input.description, 1000) };
 }
 
 async function ensureGroup(sagemaker: SageMakerClient, group: string): Promise<void> {

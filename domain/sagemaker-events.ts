@@ -24,7 +24,8 @@ const envelope = z.object({
   version: z.string(),
   id: z.string().min(1),
   'detail-type': z.string(),
-  source: z.string(),
+  // AWS's published model package example repeats "source", the second time as ["aws.sagemaker"].
+  source: z.union([z.string(), z.tuple([z.string()]).transform(([only]) => only)]),
   account: z.string(),
   time: z.string(),
   region: z.string(),
@@ -81,8 +82,41 @@ export interface JobStateChange {
 export type TrainingJobStateChange = JobStateChange;
 export type ProcessingJobStateChange = JobStateChange;
 
+/** The model package statuses a waiting approval acts on; PendingManualApproval is the wait itself. */
+const approvalStatus = z.enum(['Approved', 'Rejected', 'PendingManualApproval']);
+export type ModelApprovalStatus = z.infer<typeof approvalStatus>;
+
+/** What a run awaiting approval is told of a status change made in SageMaker Model Registry. */
+export interface ModelPackageStateChange {
+  eventId: string;
+  time: string;
+  modelPackageArn: string;
+  approvalStatus: 'Approved' | 'Rejected';
+}
+
+export const MODEL_PACKAGE_EVENT = 'SageMaker Model Package State Change';
+
+/**
+ * The detail is DescribeModelPackage's output (AWS's example). CustomerMetadataProperties, where the
+ * pipeline records the run that registered the package, is part of that output but absent from the
+ * example (its package had none); without it the receiver reads the package (DescribeModelPackage).
+ */
+const modelPackageDetail = z.looseObject({
+  ModelPackageArn: z.string().regex(/^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package\/\S+$/, 'must be a model package ARN'),
+  ModelPackageGroupName: z.string().optional(),
+  ModelPackageVersion: z.number().int().optional(),
+  ModelApprovalStatus: approvalStatus,
+  CustomerMetadataProperties: z.record(z.string(), z.string()).optional(),
+});
+
+/** CustomerMetadataProperties keys naming the run that registered a package (activities/champion.ts LINEAGE). */
+export const PACKAGE_RUN_KEYS = { workflowId: 'WorkflowId', runId: 'RunId' } as const;
+
 export type EventRoute =
   | { kind: 'signal'; job: JobType; workflowId: string; runId?: string; change: JobStateChange }
+  | { kind: 'signal-package'; workflowId: string; runId?: string; change: ModelPackageStateChange }
+  /** The event does not say which run registered the package: read it (DescribeModelPackage) and route again. */
+  | { kind: 'lookup-package'; modelPackageArn: string }
   /** The event does not carry the job's tags: look them up (ListTags on `resourceArn`) and route again with them. */
   | { kind: 'lookup-tags'; job: JobType; jobName: string; resourceArn: string }
   | { kind: 'ignored'; reason: string };
@@ -97,13 +131,15 @@ export function isTerminalStatus(status: JobStatus): boolean {
 
 /**
  * Validates an event and decides where it goes. Throws InvalidEventError naming the bad field.
- * `lookedUpTags` are the job's tags as ListTags returned them, for an event that answered `lookup-tags`.
+ * `lookedUpTags` are the job's tags as ListTags returned them, for an event that answered `lookup-tags`,
+ * or a model package's CustomerMetadataProperties, for one that answered `lookup-package`.
  */
 export function routeSageMakerEvent(body: unknown, lookedUpTags?: Record<string, string>): EventRoute {
   const parsed = envelope.safeParse(body);
   if (!parsed.success) throw new InvalidEventError(`not an EventBridge event: ${describeIssues(parsed.error)}`);
   const event = parsed.data;
   if (event.source !== 'aws.sagemaker') return { kind: 'ignored', reason: `source ${event.source} is not aws.sagemaker` };
+  if (event['detail-type'] === MODEL_PACKAGE_EVENT) return routeModelPackageEvent(event, lookedUpTags);
   const job = (Object.keys(JOB_EVENTS) as JobType[]).find((type) => JOB_EVENTS[type].detailType === event['detail-type']);
   if (!job) return { kind: 'ignored', reason: `"${event['detail-type']}" events are not handled here` };
   const spec = JOB_EVENTS[job];
@@ -138,6 +174,28 @@ export function routeSageMakerEvent(body: unknown, lookedUpTags?: Record<string,
       status,
       ...(fields.SecondaryStatus ? { secondaryStatus: fields.SecondaryStatus } : {}),
     },
+  };
+}
+
+/**
+ * A model package's status change: it matters to a run awaiting approval of that package once it is
+ * Approved or Rejected. `lookedUpMetadata` is the package's CustomerMetadataProperties, as read after a
+ * `lookup-package` answer.
+ */
+function routeModelPackageEvent(event: z.output<typeof envelope>, lookedUpMetadata?: Record<string, string>): EventRoute {
+  const detail = modelPackageDetail.safeParse(event.detail);
+  if (!detail.success) throw new InvalidEventError(`invalid ${MODEL_PACKAGE_EVENT}: ${describeIssues(detail.error, 'detail')}`);
+  const { ModelPackageArn: arn, ModelApprovalStatus: status } = detail.data;
+  if (status === 'PendingManualApproval') return { kind: 'ignored', reason: `model package ${arn} is PendingManualApproval, not decided` };
+  const metadata = detail.data.CustomerMetadataProperties ?? lookedUpMetadata;
+  if (!metadata) return { kind: 'lookup-package', modelPackageArn: arn };
+  const workflowId = metadata[PACKAGE_RUN_KEYS.workflowId];
+  if (!workflowId) return { kind: 'ignored', reason: `model package ${arn} was not registered by a retraining pipeline (no ${PACKAGE_RUN_KEYS.workflowId} in its CustomerMetadataProperties)` };
+  return {
+    kind: 'signal-package',
+    workflowId,
+    ...(metadata[PACKAGE_RUN_KEYS.runId] ? { runId: metadata[PACKAGE_RUN_KEYS.runId] } : {}),
+    change: { eventId: event.id, time: event.time, modelPackageArn: arn, approvalStatus: status },
   };
 }
 

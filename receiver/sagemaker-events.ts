@@ -4,19 +4,21 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeModelPackageCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { isNotFound } from '../activities/sagemaker-jobs';
 import { InvalidEventError, routeSageMakerEvent, type EventRoute, type JobType } from '../domain/sagemaker-events';
-import { processingJobStateChanged, trainingJobStateChanged } from '../workflows';
+import { modelPackageStateChanged, processingJobStateChanged, trainingJobStateChanged } from '../workflows';
 
 /** The signal each kind of job's events become. */
 const SIGNALS = { training: trainingJobStateChanged, processing: processingJobStateChanged } satisfies Record<JobType, unknown>;
 
 export interface DeliveryOptions {
   /**
-   * Reads a job's tags (ListTags) when its event does not carry them, as processing job events do not.
-   * Needs `sagemaker:ListTags`. Default: a client from the AWS SDK's default chain, made on first use.
+   * Reads a job's tags (ListTags) when its event does not carry them, as processing job events do not,
+   * and a model package (DescribeModelPackage) when its event does not say which run registered it.
+   * Needs `sagemaker:ListTags` and `sagemaker:DescribeModelPackage`. Default: a client from the AWS
+   * SDK's default chain, made on first use.
    */
   sagemaker?: SageMakerClient;
 }
@@ -61,16 +63,41 @@ export async function deliverSageMakerEvent(client: Client, event: unknown, opts
     if (!tags) return { statusCode: 202, body: { ignored: `${route.job} job ${route.jobName} no longer exists, so no tags say which run it belongs to` } };
     route = routeSageMakerEvent(event, tags);
   }
+  if (route.kind === 'lookup-package') {
+    const arn = route.modelPackageArn;
+    let metadata;
+    try {
+      metadata = await packageMetadataOf(opts.sagemaker ?? (defaultSageMaker ??= new SageMakerClient({})), arn);
+    } catch (err) {
+      return { statusCode: 503, body: { error: `could not read model package ${arn}: ${(err as Error).message}` } };
+    }
+    if (!metadata) return { statusCode: 202, body: { ignored: `model package ${arn} no longer exists, so nothing says which run registered it` } };
+    route = routeSageMakerEvent(event, metadata);
+  }
   if (route.kind === 'ignored') return { statusCode: 202, body: { ignored: route.reason } };
-  if (route.kind !== 'signal') throw new Error(`event still asks for a tag lookup after one: ${route.resourceArn}`);
+  if (route.kind === 'lookup-tags' || route.kind === 'lookup-package') throw new Error(`event still asks for a lookup after one: ${JSON.stringify(route)}`);
+  const handle = client.workflow.getHandle(route.workflowId, route.runId);
+  const what = route.kind === 'signal' ? `${route.change.jobName} ${route.change.status}` : `${route.change.modelPackageArn} ${route.change.approvalStatus}`;
   try {
-    await client.workflow.getHandle(route.workflowId, route.runId).signal(SIGNALS[route.job], route.change);
+    if (route.kind === 'signal') await handle.signal(SIGNALS[route.job], route.change);
+    else await handle.signal(modelPackageStateChanged, route.change);
   } catch (err) {
     // A late event for a run that has ended is harmless, and retrying it would not help.
     if (err instanceof WorkflowNotFoundError) return { statusCode: 202, body: { ignored: `run ${route.workflowId} ${route.runId ?? ''} has ended or does not exist` } };
     return { statusCode: 503, body: { error: `could not signal ${route.workflowId}: ${(err as Error).message}` } };
   }
-  return { statusCode: 200, body: { delivered: `${route.change.jobName} ${route.change.status} → ${route.workflowId}` } };
+  return { statusCode: 200, body: { delivered: `${what} → ${route.workflowId}` } };
+}
+
+/** A model package's CustomerMetadataProperties ({} when it has none), or null when the package is gone. */
+async function packageMetadataOf(sagemaker: SageMakerClient, arn: string): Promise<Record<string, string> | null> {
+  try {
+    const described = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    return described.CustomerMetadataProperties ?? {};
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;

@@ -1,5 +1,5 @@
 // The sandbox-safe entry. A TypeScript plugin cannot inject workflows, so users re-export this
 // from their own workflows module:  export * from 'temporal-sagemaker-retraining/workflows';
-export { processingJobStateChanged, retrainingPipeline, statusQuery, trainingJobStateChanged } from './retraining';
+export { approveUpdate, modelPackageStateChanged, processingJobStateChanged, rejectUpdate, retrainingPipeline, statusQuery, trainingJobStateChanged } from './retraining';
 export type { RetrainingInput, RetrainingOutcome, RetrainingStatus, Decision, Stage, Trigger } from './retraining';
 export * from './search-attributes';

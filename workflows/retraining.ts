@@ -9,6 +9,7 @@ import {
   defineSignal,
   isCancellation,
   defineQuery,
+  defineUpdate,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -22,10 +23,11 @@ import type { EvaluateCandidateInput } from '../activities/evaluation';
 import type { TrainCandidateInput } from '../activities/training';
 import type { Champion, DatasetVersionSummary, Deployment, DriftSummary, EvaluationOutcome, ServingCheck, TrainingOutcome } from '../activities/types';
 import { InvalidConfigError, parsePipelineConfig, type PipelineConfig, type PipelineConfigInput } from '../domain/config';
+import { approvalDescription, checkApprovalRequest, type ApprovalDecision, type ApprovalRequest, type ApprovalState } from '../domain/approval';
 import { decideGate, type GateDecision } from '../domain/gate';
 import { clientToken, sageMakerName } from '../domain/job-names';
 import { describeAttempts, nextAttempt, type AttemptRecord } from '../domain/attempt-policy';
-import { isTerminalStatus, type JobStateChange, type JobType } from '../domain/sagemaker-events';
+import { isTerminalStatus, type JobStateChange, type JobType, type ModelPackageStateChange } from '../domain/sagemaker-events';
 import * as attributes from './search-attributes';
 
 export type Trigger = 'manual' | 'schedule' | 'alert';
@@ -44,7 +46,7 @@ export interface RetrainingInput {
   modelMonitorViolationsS3Uri?: string;
 }
 
-export type Stage = 'starting' | 'drift' | 'dataset' | 'training' | 'evaluation' | 'gate' | 'registry' | 'promotion' | 'done';
+export type Stage = 'starting' | 'drift' | 'dataset' | 'training' | 'evaluation' | 'gate' | 'registry' | 'awaiting-approval' | 'promotion' | 'done';
 export type Decision = 'promoted' | 'rejected' | 'skipped';
 
 export interface RetrainingOutcome {
@@ -57,6 +59,8 @@ export interface RetrainingOutcome {
   training: TrainingOutcome[];
   evaluation: EvaluationOutcome | null;
   gate: GateDecision | null;
+  /** The manual approval, when config.approval.mode is manual and the gate promoted. */
+  approval: ApprovalState | null;
   modelPackageArn: string | null;
   deployment: Deployment | null;
   serving: ServingCheck | null;
@@ -75,6 +79,7 @@ export interface RetrainingStatus {
   attempts: AttemptRecord[];
   evaluation: EvaluationOutcome | null;
   gate: GateDecision | null;
+  approval: ApprovalState | null;
 }
 
 export const statusQuery = defineQuery<RetrainingStatus>('status');
@@ -84,6 +89,16 @@ export const trainingJobStateChanged = defineSignal<[JobStateChange]>('trainingJ
 
 /** SageMaker's "Processing Job State Change" events for this run's evaluation job, delivered likewise. */
 export const processingJobStateChanged = defineSignal<[JobStateChange]>('processingJobStateChanged');
+
+/** SageMaker's "Model Package State Change" events for this run's package: a status set in Model Registry. */
+export const modelPackageStateChanged = defineSignal<[ModelPackageStateChange]>('modelPackageStateChanged');
+
+/**
+ * A person's decision on a candidate awaiting approval. The validator refuses a request without an
+ * approver and a reason, or when nothing awaits approval; the update returns once the registry has it.
+ */
+export const approveUpdate = defineUpdate<ApprovalState, [ApprovalRequest]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalState, [ApprovalRequest]>('reject');
 
 /** Activity failures a retry cannot fix: SageMaker's own rejections and what our activities raise (also marked nonRetryable where thrown). */
 export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'DeploymentFailed', 'EvaluationFailed', 'ModelMonitorFormatError', 'ModelMonitorFileMissing'];
@@ -162,7 +177,9 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
   });
   run.recordGate(gate);
 
-  run.enter('registry', `Registering the candidate as ${gate.decision === 'promote' ? 'Approved' : 'Rejected'}`);
+  const manual = gate.decision === 'promote' && config.approval.mode === 'manual';
+  const approvalStatus = gate.decision === 'reject' ? 'Rejected' : manual ? 'PendingManualApproval' : 'Approved';
+  run.enter('registry', `Registering the candidate as ${approvalStatus}`);
   const registered = await registry.registerCandidate({
     config,
     candidate,
@@ -170,10 +187,15 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
     drift,
     evaluation,
     gate,
+    approvalStatus,
     clientToken: clientToken({ model: config.model, workflowId: run.workflowId, runId: run.runId }),
   });
   run.modelPackageArn = registered.modelPackageArn;
   if (gate.decision === 'reject') return run.finish('rejected', gate.reasons.join(' '));
+  if (manual) {
+    const decision = await awaitApproval(activities, run, config, registered);
+    if (!decision.approved) return run.finish('rejected', `${approvalDescription(decision)} (the gate had promoted: ${gate.reasons.join(' ')})`);
+  }
 
   run.enter('promotion', `Deploying ${registered.modelPackageArn} to ${config.endpoint.name}`);
   const deployment = await sageMaker.deployCandidate.executeWithOptions(
@@ -255,6 +277,67 @@ function evaluateCandidate(activities: RunActivities, run: RunRecord, input: Eva
     check: (start) => registry.checkEvaluation.executeWithOptions({ summary: `evaluation job ${input.jobName}: SageMaker says it ended` }, [start]),
     stop: () => registry.stopEvaluation({ jobName: input.jobName }),
   });
+}
+
+/**
+ * Waits for a person to approve or reject the registered candidate: the `approve`/`reject` Update, or a
+ * status set in SageMaker Model Registry (its event, confirmed by reading the package, since events can
+ * be late or duplicated). No decision by the deadline is a rejection. The decision is then written to
+ * the package (ModelApprovalStatus and ApprovalDescription), unless it was made there.
+ */
+async function awaitApproval(
+  activities: RunActivities,
+  run: RunRecord,
+  config: PipelineConfig,
+  registered: { modelPackageArn: string; version: number; approvalStatus: string },
+): Promise<ApprovalDecision> {
+  const { registry } = activities;
+  const arn = registered.modelPackageArn;
+  const timeoutMs = config.approval.timeoutSeconds * 1000;
+  const deadline = new Date(Date.now() + timeoutMs).toISOString();
+  run.startApproval({ modelPackageArn: arn, modelPackageVersion: registered.version, status: 'awaiting', deadline, decision: null });
+  run.enter(
+    'awaiting-approval',
+    `Awaiting approval of model package v${registered.version} (${arn}): approve or reject it with the run's \`approve\`/\`reject\` Update ` +
+      `(retrain approve|reject), or set its status in SageMaker Model Registry. Without a decision it is rejected at ${deadline}.`,
+  );
+  // A retried registration can find the package already decided in the registry.
+  if (registered.approvalStatus === 'Approved' || registered.approvalStatus === 'Rejected') run.notePackageEvent(arn);
+  let decision: ApprovalDecision | undefined;
+  while (!decision) {
+    const remaining = Date.parse(deadline) - Date.now();
+    const woken = remaining > 0 && (await condition(() => run.requestedDecision !== null || run.packageEventPending, remaining));
+    if (run.requestedDecision) {
+      decision = run.requestedDecision;
+    } else if (run.packageEventPending) {
+      run.packageEventPending = false;
+      const current = await registry.readApproval.executeWithOptions({ summary: `model package v${registered.version}: reading the status set in Model Registry` }, [{ modelPackageArn: arn }]);
+      if (current.approvalStatus !== 'PendingManualApproval') {
+        decision = {
+          approved: current.approvalStatus === 'Approved',
+          approver: 'SageMaker Model Registry',
+          reason: current.approvalDescription ?? `ModelApprovalStatus set to ${current.approvalStatus} in SageMaker Model Registry`,
+          source: 'model-registry',
+          decidedAt: new Date().toISOString(),
+        };
+      }
+    } else if (!woken) {
+      decision = {
+        approved: false,
+        approver: 'timeout',
+        reason: `no approval within ${config.approval.timeoutSeconds} s (approval.timeoutSeconds)`,
+        source: 'timeout',
+        decidedAt: new Date().toISOString(),
+      };
+    }
+  }
+  if (decision.source !== 'model-registry') {
+    await registry.recordApproval.executeWithOptions({ summary: `model package v${registered.version}: recording ${decision.approved ? 'approval' : 'rejection'}` }, [
+      { modelPackageArn: arn, approvalStatus: decision.approved ? 'Approved' : 'Rejected', description: approvalDescription(decision) },
+    ]);
+  }
+  run.finishApproval(decision);
+  return decision;
 }
 
 /** A SageMaker job as the run drives it: each step is an activity. */
@@ -346,6 +429,11 @@ class RunRecord {
   attempts: AttemptRecord[] = [];
   evaluation: EvaluationOutcome | null = null;
   gate: GateDecision | null = null;
+  approval: ApprovalState | null = null;
+  /** A decision made through the approve/reject Update, waiting for the run to record it. */
+  requestedDecision: ApprovalDecision | null = null;
+  /** A Model Registry event for the awaited package arrived and is not yet confirmed. */
+  packageEventPending = false;
   modelPackageArn: string | null = null;
   deployment: Deployment | null = null;
   serving: ServingCheck | null = null;
@@ -362,6 +450,32 @@ class RunRecord {
     // Duplicates and late events are harmless: an ended job stays ended, and a Describe confirms it.
     setHandler(trainingJobStateChanged, (change) => this.noteJobEnd('training', change));
     setHandler(processingJobStateChanged, (change) => this.noteJobEnd('processing', change));
+    setHandler(modelPackageStateChanged, (change) => this.notePackageEvent(change.modelPackageArn));
+    const decide = (approved: boolean) => async (request: ApprovalRequest) => {
+      this.requestedDecision = {
+        approved,
+        approver: request.approver.trim(),
+        reason: request.reason.trim(),
+        source: 'update',
+        decidedAt: new Date().toISOString(),
+      };
+      // Answer once the decision is on the run and in the registry (or another source decided first).
+      await condition(() => this.approval?.status !== 'awaiting');
+      return this.approval!;
+    };
+    const validate = (request: ApprovalRequest) => {
+      const problems = checkApprovalRequest(request);
+      if (this.approval?.status !== 'awaiting' || this.requestedDecision) {
+        problems.unshift(
+          this.approval
+            ? `model package v${this.approval.modelPackageVersion} is already ${this.requestedDecision ? (this.requestedDecision.approved ? 'being approved' : 'being rejected') : this.approval.status}`
+            : `the run is at stage ${this.stage}, not awaiting approval (approval.mode ${this.config.approval.mode})`,
+        );
+      }
+      if (problems.length) throw new Error(problems.join('; '));
+    };
+    setHandler(approveUpdate, decide(true), { validator: validate, description: 'Approve the candidate awaiting approval: { approver, reason }.' });
+    setHandler(rejectUpdate, decide(false), { validator: validate, description: 'Reject the candidate awaiting approval: { approver, reason }.' });
     setHandler(statusQuery, () => ({
       model: this.config.model,
       stage: this.stage,
@@ -373,6 +487,7 @@ class RunRecord {
       attempts: this.attempts,
       evaluation: this.evaluation,
       gate: this.gate,
+      approval: this.approval,
     }));
   }
 
@@ -429,6 +544,21 @@ class RunRecord {
     this.publish();
   }
 
+  startApproval(state: ApprovalState): void {
+    this.approval = state;
+    this.publish();
+  }
+
+  notePackageEvent(modelPackageArn: string): void {
+    if (this.approval?.status === 'awaiting' && this.approval.modelPackageArn === modelPackageArn) this.packageEventPending = true;
+  }
+
+  finishApproval(decision: ApprovalDecision): void {
+    this.approval = { ...this.approval!, status: decision.approved ? 'approved' : 'rejected', decision };
+    this.requestedDecision = null;
+    this.publish();
+  }
+
   recordGate(gate: GateDecision): void {
     this.gate = gate;
     upsertSearchAttributes([{ key: attributes.GateDecision, value: gate.decision }]);
@@ -451,6 +581,7 @@ class RunRecord {
       training: this.training,
       evaluation: this.evaluation,
       gate: this.gate,
+      approval: this.approval,
       modelPackageArn: this.modelPackageArn,
       deployment: this.deployment,
       serving: this.serving,
@@ -469,6 +600,14 @@ class RunRecord {
     if (this.dataset) lines.push(`Dataset version: ${this.dataset.versionId} (${this.dataset.rows} rows, ${this.dataset.newRows} new, ${this.dataset.quarantined} quarantined)`);
     for (const t of this.training) lines.push(`Training job ${t.jobName}: ${t.status}${t.failureReason ? ` (${t.failureReason})` : ''}`);
     if (this.gate) lines.push(`Gate: ${this.gate.decision}. ${this.gate.reasons.join(' ')}`);
+    if (this.approval) {
+      const a = this.approval;
+      lines.push(
+        a.decision
+          ? `Approval: ${a.status} by ${a.decision.approver} (${a.decision.source}): ${a.decision.reason}`
+          : `Approval: awaiting a decision on model package v${a.modelPackageVersion} until ${a.deadline}`,
+      );
+    }
     setCurrentDetails(lines.join('\n'));
   }
 }

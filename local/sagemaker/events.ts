@@ -7,6 +7,7 @@
 // These types are for tests of the local server; the product defines its own schemas from the docs.
 import { randomUUID } from 'node:crypto';
 import type {
+  DescribeModelPackageOutput,
   DescribeProcessingJobResponse,
   DescribeTrainingJobResponse,
   ExperimentConfig,
@@ -40,6 +41,7 @@ type Encoded<T, TTime> = T extends Date
 
 export const TRAINING_JOB_STATE_CHANGE = 'SageMaker Training Job State Change';
 export const PROCESSING_JOB_STATE_CHANGE = 'SageMaker Processing Job State Change';
+export const MODEL_PACKAGE_STATE_CHANGE = 'SageMaker Model Package State Change';
 
 /**
  * DescribeTrainingJob's output, with timestamps as epoch-millisecond strings ("1583831889050", as the
@@ -73,7 +75,15 @@ export type ProcessingJobStateChange = SageMakerEvent<typeof PROCESSING_JOB_STAT
 type EventProcessingInput = Omit<ProcessingInput, 'S3Input'> & { S3Input?: Record<string, unknown> };
 type EventProcessingOutput = Omit<ProcessingOutput, 'S3Output'> & { S3Output?: Record<string, unknown> };
 
-export type LocalSageMakerEvent = TrainingJobStateChange | ProcessingJobStateChange;
+/**
+ * DescribeModelPackage's output with timestamps as ISO 8601 strings in whole seconds, as the model
+ * package example has them ("2021-02-24T17:00:14Z"). The example's package has no
+ * CustomerMetadataProperties; being part of Describe's output, they are sent when the package has them.
+ */
+export type ModelPackageStateChangeDetail = Encoded<DescribeModelPackageOutput, string>;
+export type ModelPackageStateChange = SageMakerEvent<typeof MODEL_PACKAGE_STATE_CHANGE, ModelPackageStateChangeDetail>;
+
+export type LocalSageMakerEvent = TrainingJobStateChange | ProcessingJobStateChange | ModelPackageStateChange;
 
 function encodeTimes<T, TTime>(value: T, encode: (date: Date) => TTime): Encoded<T, TTime> {
   if (value instanceof Date) return encode(value) as Encoded<T, TTime>;
@@ -175,6 +185,29 @@ export function processingJobDetail(job: DescribeProcessingJobResponse): Process
     },
     ExperimentConfig: detail.ExperimentConfig ?? {},
   });
+}
+
+/** The model package example's fields, in its order. */
+const MODEL_PACKAGE_ORDER = [
+  'ModelPackageGroupName',
+  'ModelPackageVersion',
+  'ModelPackageArn',
+  'CreationTime',
+  'InferenceSpecification',
+  'ModelPackageStatus',
+  'ModelPackageStatusDetails',
+  'CertifyForMarketplace',
+  'ModelApprovalStatus',
+  'MetadataProperties',
+  'ModelMetrics',
+  'LastModifiedTime',
+] as const;
+
+/** The detail of a model package event: the example's fields in its order, then the rest of Describe. */
+export function modelPackageDetail(pkg: DescribeModelPackageOutput): ModelPackageStateChangeDetail {
+  const { CreatedBy: _createdBy, ...described } = pkg;
+  const detail = encodeTimes(described, (date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  return inOrder<ModelPackageStateChangeDetail>(MODEL_PACKAGE_ORDER, detail);
 }
 
 export interface EventDeliveryOptions {

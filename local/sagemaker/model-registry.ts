@@ -16,6 +16,7 @@ import type {
 import { assertValid } from './constraints';
 import { arnOf, type ServiceContext } from './context';
 import { validationError } from './errors';
+import { MODEL_PACKAGE_STATE_CHANGE, modelPackageDetail, type ModelPackageStateChange } from './events';
 import { listPage } from './listing';
 import * as shapes from './shapes';
 import type { ModelPackageGroupRecord, ModelPackageRecord } from './store';
@@ -129,6 +130,7 @@ export class ModelRegistryService {
     this.ctx.store.modelPackages.set(record.arn, record);
     if (input.ClientToken) this.clientTokens.set(input.ClientToken, record.arn);
     if (input.Tags?.length) this.ctx.store.tags.set(record.arn, structuredClone(input.Tags));
+    this.publishStateChange(record);
     return { ModelPackageArn: record.arn };
   }
 
@@ -192,6 +194,7 @@ export class ModelRegistryService {
   updatePackage(input: UpdateModelPackageInput): UpdateModelPackageOutput {
     assertValid(shapes.UpdateModelPackage, input);
     const pkg = this.findPackage(input.ModelPackageArn!);
+    const statusChanged = input.ModelApprovalStatus !== undefined && input.ModelApprovalStatus !== pkg.approvalStatus;
     if (input.ModelApprovalStatus) pkg.approvalStatus = input.ModelApprovalStatus;
     if (input.ApprovalDescription !== undefined) pkg.approvalDescription = input.ApprovalDescription;
     if (input.CustomerMetadataProperties || input.CustomerMetadataPropertiesToRemove) {
@@ -201,7 +204,14 @@ export class ModelRegistryService {
     }
     if (input.SourceUri !== undefined) pkg.sourceUri = input.SourceUri;
     pkg.lastModifiedTime = new Date();
+    if (statusChanged) this.publishStateChange(pkg);
     return { ModelPackageArn: pkg.arn };
+  }
+
+  /** "SageMaker Model Package State Change": a package is created, or its approval status changes. */
+  private publishStateChange(pkg: ModelPackageRecord): void {
+    if (!this.ctx.events.enabled) return;
+    this.ctx.events.publish<ModelPackageStateChange>(MODEL_PACKAGE_STATE_CHANGE, pkg.arn, modelPackageDetail(this.describePackage({ ModelPackageName: pkg.arn })));
   }
 
   /** The package a name, `group/version` or ARN refers to. */
