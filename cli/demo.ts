@@ -137,6 +137,7 @@ async function main(): Promise<number> {
         holdoutRows: outcome.evaluation.holdoutRows,
         noticedBy: outcome.evaluation.noticedBy ?? null,
       },
+      gate: outcome.gate && { decision: outcome.gate.decision, reasons: outcome.gate.reasons },
       decision: outcome.decision,
       reason: outcome.reason,
       endpoint: { name: config.endpoint.name, modelPackageArn: outcome.modelPackageArn, servingNewModel: outcome.serving?.servingNewModel ?? false },
@@ -251,6 +252,7 @@ function printSummary(s: {
   dataset: { version: string; rows: number; newRows: number; quarantined: number } | null;
   training: { jobNames: string[]; incrementalFrom: string | null; noticedBy: string | null };
   evaluation: { metric: string; candidate: number | null; champion: number | null; noticedBy: string | null } | null;
+  gate: { decision: string; reasons: string[] } | null;
   endpoint: { name: string; modelPackageArn: string | null; servingNewModel: boolean };
   historyEvents: number;
   overheadSeconds: number;
@@ -265,6 +267,7 @@ function printSummary(s: {
     s.evaluation
       ? `  evaluation  ${s.evaluation.metric}: candidate ${fmt(s.evaluation.candidate)} vs champion ${fmt(s.evaluation.champion)}; its end noticed by ${noticed(s.evaluation.noticedBy)}`
       : '',
+    ...(s.gate ? [`  gate        ${s.gate.decision}`, ...s.gate.reasons.map((r) => `              - ${r}`)] : []),
     `  endpoint    ${s.endpoint.name} → ${s.endpoint.modelPackageArn ?? '(unchanged)'}; serving the new model: ${s.endpoint.servingNewModel}`,
     `  temporal    ${s.historyEvents} history events, ${s.overheadSeconds}s orchestration overhead`,
     `  web ui      ${s.webUi}`,
