@@ -20,6 +20,8 @@ export const LINEAGE = {
   evaluationReportUri: 'EvaluationReportUri',
   workflowId: 'WorkflowId',
   runId: 'RunId',
+  /** The champion this package was registered to replace: where a rollback goes back to. */
+  previousModelPackageArn: 'PreviousModelPackageArn',
 } as const;
 
 export async function resolveChampion(sagemaker: SageMakerClient, config: PipelineConfig): Promise<Champion | null> {

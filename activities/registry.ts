@@ -12,7 +12,7 @@ import type { PipelineConfig } from '../domain/config';
 import type { GateDecision } from '../domain/gate';
 import { LINEAGE } from './champion';
 import { isAlreadyExists, isNotFound } from './sagemaker-jobs';
-import type { DatasetVersionSummary, DriftSummary, EvaluationOutcome, RegisteredCandidate, TrainingOutcome } from './types';
+import type { Champion, DatasetVersionSummary, DriftSummary, EvaluationOutcome, RegisteredCandidate, TrainingOutcome } from './types';
 
 export interface RegisterCandidateInput {
   config: PipelineConfig;
@@ -22,6 +22,8 @@ export interface RegisterCandidateInput {
   evaluation: EvaluationOutcome;
   gate: GateDecision;
   clientToken: string;
+  /** The champion the candidate would replace, recorded so a rollback knows where to go back to. */
+  champion?: Champion | null;
   /** Default: Approved when the gate promotes, Rejected otherwise. PendingManualApproval when a person decides. */
   approvalStatus?: ModelApprovalStatus;
 }
@@ -52,6 +54,7 @@ export async function registerCandidate(sagemaker: SageMakerClient, input: Regis
         ...(drift.reportUri ? { [LINEAGE.driftReportUri]: drift.reportUri } : {}),
         [LINEAGE.workflowId]: input.workflowId,
         [LINEAGE.runId]: input.runId,
+        ...(input.champion ? { [LINEAGE.previousModelPackageArn]: input.champion.modelPackageArn } : {}),
       },
       ModelApprovalStatus: approvalStatus,
     }),

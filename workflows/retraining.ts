@@ -188,6 +188,7 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
     evaluation,
     gate,
     approvalStatus,
+    champion,
     clientToken: clientToken({ model: config.model, workflowId: run.workflowId, runId: run.runId }),
   });
   run.modelPackageArn = registered.modelPackageArn;
