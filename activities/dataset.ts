@@ -16,10 +16,10 @@
 // writes nothing. See docs/datasets.md.
 import { hash as digest } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
@@ -236,6 +236,55 @@ function canonicalCsv(bytes: Buffer, width: number, classes: number | undefined,
   return { label, features: bytes.toString('latin1', comma + 1) };
 }
 
+/** Bytes read ahead of the parser in each input object. */
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The input objects, read in their order, each up to READ_AHEAD_BYTES ahead of the parser, and the next
+ * one opened (and read ahead) while the current one is parsed: the store sends while the merge parses,
+ * instead of each waiting on the other at every chunk and every object.
+ */
+class ReadAhead {
+  private next = 0;
+  private ahead: { uri: string; stream: Promise<Readable> } | null = null;
+  private readonly opened: Readable[] = [];
+
+  constructor(
+    private readonly io: ObjectIo,
+    private readonly uris: string[],
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** The stream of `uri`, which must be the next in the order given. */
+  async open(uri: string): Promise<Readable> {
+    if (this.uris[this.next] !== uri) throw new Error(`ReadAhead: ${uri} opened out of order (expected ${this.uris[this.next]})`);
+    const current = this.ahead?.uri === uri ? this.ahead.stream : this.start(uri);
+    this.ahead = null;
+    this.next++;
+    const following = this.uris[this.next];
+    if (following !== undefined) this.ahead = { uri: following, stream: this.start(following) };
+    return current;
+  }
+
+  private start(uri: string): Promise<Readable> {
+    const stream = this.io.open(uri, this.signal).then((source) => {
+      const buffered = new PassThrough({ highWaterMark: READ_AHEAD_BYTES });
+      // pipeline, not pipe: an error on the source reaches the reader.
+      pipeline(source, buffered, () => undefined);
+      this.opened.push(source, buffered);
+      return buffered;
+    });
+    // Awaited when its turn comes; until then a failure must not go unhandled.
+    stream.catch(() => undefined);
+    return stream;
+  }
+
+  /** Stops whatever is still being read (after a failure, or an object left unread). */
+  close(): void {
+    for (const stream of this.opened) if (!stream.destroyed && !stream.readableEnded) stream.destroy();
+  }
+}
+
 // --- The de-duplication index: in memory, spilling to disk partitions ----------------------------------------
 
 /**
@@ -295,6 +344,60 @@ function deserialize(line: string, origins: OriginTable): Observation {
     parentSplit: (f[6] || null) as Split | null,
     origin: origins.resolve(f[7]!),
   };
+}
+
+/** The value of the 8 hex digits a line starts with (its placement hash's leading 32 bits). */
+function leading32(line: string): number {
+  let v = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = line.charCodeAt(i);
+    v = v * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
+  }
+  return v;
+}
+
+/**
+ * Sorts lines that start with a lowercase hex hash exactly as lines.sort() does, in linear time on
+ * uniform hashes: lines are dealt into as many buckets as there are lines by their leading 32 bits (an
+ * order-preserving map, so the buckets are ranges of the order), and only a bucket with several lines
+ * (about one in three, and every group of one key's sightings) is sorted as strings.
+ */
+export function sortByHash(lines: string[]): void {
+  const n = lines.length;
+  if (n < 64) {
+    lines.sort();
+    return;
+  }
+  const lead = new Float64Array(n);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = leading32(lines[i]!);
+    lead[i] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const scale = n / (max - min + 1);
+  const bucketOf = new Uint32Array(n);
+  const starts = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const b = Math.floor((lead[i]! - min) * scale);
+    bucketOf[i] = b;
+    starts[b + 1]!++;
+  }
+  for (let b = 0; b < n; b++) starts[b + 1]! += starts[b]!;
+  const next = starts.slice(0, n);
+  const sorted: string[] = new Array(n);
+  for (let i = 0; i < n; i++) sorted[next[bucketOf[i]!]!++] = lines[i]!;
+  for (let b = 0; b < n; b++) {
+    const from = starts[b]!;
+    const to = starts[b + 1]!;
+    if (to - from > 1) {
+      const group = sorted.slice(from, to).sort();
+      for (let k = 0; k < group.length; k++) sorted[from + k] = group[k]!;
+    }
+  }
+  for (let i = 0; i < n; i++) lines[i] = sorted[i]!;
 }
 
 /** Per-string overhead of a V8 string in an array, for the memory estimate. */
@@ -373,11 +476,11 @@ class DedupIndex {
     }
     for (const p of this.partitions) await p.close();
     for (const p of this.partitions) {
-      const lines: string[] = [];
-      for await (const raw of readRawLines(createReadStream(p.file, { highWaterMark: 1 << 20 }), Number.MAX_SAFE_INTEGER)) {
-        if (raw.bytes.length) lines.push(raw.bytes.toString('utf8'));
-      }
+      // A partition is sized to be held whole: read it in one go and split it, not line by line.
+      const text = (await readFile(p.file)).toString('utf8');
       await rm(p.file, { force: true });
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
       yield lines;
     }
   }
@@ -572,8 +675,11 @@ class SplitCsvWriter {
     private readonly gzip: boolean,
   ) {}
 
+  /** Objects being closed while the next one fills; their entries wait in `objects`, in order. */
+  private closing: Promise<void>[] = [];
+
   write(line: string): Promise<void> | undefined {
-    if (this.writer && this.lines >= this.objectRows) return this.roll().then(() => this.write(line));
+    if (this.writer && this.lines >= this.objectRows) this.roll();
     if (!this.writer) this.open();
     this.lines++;
     return this.writer!.write(line);
@@ -586,16 +692,25 @@ class SplitCsvWriter {
     this.lines = 0;
   }
 
-  private async roll(): Promise<void> {
-    const { bytes } = await this.writer!.close();
-    this.objects.push({ uri: this.uri, lines: this.lines, bytes });
+  /** Starts closing the current object (its last part and its completion go on while the next one fills). */
+  private roll(): void {
+    const entry: VersionObject = { uri: this.uri, lines: this.lines, bytes: 0 };
+    this.objects.push(entry);
+    const writer = this.writer!;
     this.writer = null;
+    const closed = writer.close().then(({ bytes }) => {
+      entry.bytes = bytes;
+    });
+    // A failed close fails close() below; until then it must not go unhandled.
+    closed.catch(() => undefined);
+    this.closing.push(closed);
   }
 
   /** Closes the last object; a split with no rows still gets one (empty) object, so its channel exists. */
   async close(): Promise<VersionObject[]> {
     if (!this.writer) this.open();
-    await this.roll();
+    this.roll();
+    await Promise.all(this.closing);
     return this.objects;
   }
 
@@ -685,6 +800,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
   const rows = Object.fromEntries(SPLITS.map((s) => [s, new LinesWriter(io, rowsUri(s), 'application/jsonlines')])) as Record<Split, LinesWriter>;
   const writers = { abort: async () => Promise.all([quarantine.abort(), ...SPLITS.map((s) => csv[s].abort()), ...SPLITS.map((s) => rows[s].abort())]) };
 
+  const cleanups: (() => void)[] = [];
   try {
     let order = 0;
     let newest: number | null = null;
@@ -698,6 +814,8 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     };
 
     // Pass 1: every input row into the index (or the quarantine).
+    const inputs = new ReadAhead(io, [...(plan.parent ? SPLITS.flatMap((s) => plan.parent!.splits[s].uris) : []), ...plan.sources.map((s) => s.uri)], opts.signal);
+    cleanups.push(() => inputs.close());
     const width = plan.schema.features.length + 1;
     const classes = plan.schema.label.classes;
     const classNames = plan.schema.label.classNames;
@@ -707,7 +825,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
         const { kind, uris } = plan.parent.splits[split];
         for (const uri of uris) {
           opts.signal?.throwIfAborted();
-          for await (const batch of readLineBatches(await io.open(uri, opts.signal), Number.MAX_SAFE_INTEGER)) {
+          for await (const batch of readLineBatches(await inputs.open(uri), Number.MAX_SAFE_INTEGER)) {
             for (const raw of batch) {
               if (raw.bytes.length === 0) continue;
               bytesRead += raw.bytes.length + 1;
@@ -748,7 +866,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     for (const source of plan.sources) {
       opts.signal?.throwIfAborted();
       const sourceTime = timeOf(source.lastModified);
-      for await (const batch of readLineBatches(await io.open(source.uri, opts.signal), maxLineBytes)) {
+      for await (const batch of readLineBatches(await inputs.open(source.uri), maxLineBytes)) {
         for (const raw of batch) {
           bytesRead += raw.bytes.length + 1;
           progress.linesRead++;
@@ -808,7 +926,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     for await (const lines of index.partitionsInOrder()) {
       opts.signal?.throwIfAborted();
       // Lines begin with the placement hash: sorted, a key's observations sit together, in hash order.
-      lines.sort();
+      sortByHash(lines);
       const out = rowCap === undefined ? null : new PartitionFile(path.join(await ensureWorkDir(), `resolved-${String(heldFiles.length).padStart(5, '0')}.tsv`));
       if (out) heldFiles.push(out.file);
       const take = async (observation: Observation, split: Split, isNew: boolean) => {
@@ -906,16 +1024,17 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     }
 
     // Close every object, then say what was written.
+    // All at once: each close waits on its last part and on the store putting the parts together.
     const splits = {} as Record<Split, SplitObjects>;
     const objects: VersionObject[] = [];
-    for (const s of SPLITS) {
-      const csvObjects = await csv[s].close();
-      const rowsObject = await rows[s].close();
-      const gzipObjects = gzipped && s !== 'holdout' ? await gzipped[s].close() : undefined;
+    const closing = SPLITS.map((s) => Promise.all([csv[s].close(), rows[s].close(), gzipped && s !== 'holdout' ? gzipped[s].close() : undefined]));
+    const quarantineClosing = quarantine.close();
+    for (const [i, s] of SPLITS.entries()) {
+      const [csvObjects, rowsObject, gzipObjects] = await closing[i]!;
       splits[s] = { uri: csvObjects[0]!.uri, rows: counts.splits[s], objects: csvObjects, ...(gzipObjects ? { gzipObjects } : {}), rowsUri: rowsObject.uri };
       objects.push(...csvObjects, ...(gzipObjects ?? []), rowsObject);
     }
-    const quarantineObject = await quarantine.close();
+    const quarantineObject = await quarantineClosing;
     if (quarantineObject.lines > 0) objects.push(quarantineObject);
     const channels = {} as MergeResult['channels'];
     for (const s of ['train', 'validation'] as const) {
@@ -964,8 +1083,9 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
       }
       const copies = split === 'train' ? trainCopies(plan.retention, o.time, newest) : 1;
       const csvLine = `${o.label},${o.features}\n`;
-      // Feature text is numbers and commas; keys and origins are quoted by hand unless they need escaping.
-      const record = `{"features":"${o.features}","label":${o.label},"key":${jsonString(o.key)},"time":${isoTime(o.time)},"origin":${jsonString(o.origin)}`;
+      // Feature text is numbers and commas; keys and origins are quoted by hand unless they need escaping
+      // (a key that is its own placement hash is hex).
+      const record = `{"features":"${o.features}","label":${o.label},"key":${o.key === o.hash ? `"${o.key}"` : jsonString(o.key)},"time":${isoTime(o.time)},"origin":${jsonString(o.origin)}`;
       for (let copy = 0; copy < copies; copy++) {
         if (split === 'train') counts.trainLines++;
         let wait = csv[split].write(csvLine);
@@ -982,6 +1102,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     await writers.abort().catch(() => undefined);
     throw err;
   } finally {
+    for (const cleanup of cleanups) cleanup();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   }
 }
@@ -994,12 +1115,20 @@ function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-/** Record times repeat (a CSV object's rows share its LastModified), so the last one's text is kept. */
-let lastIso: { time: number; text: string } = { time: NaN, text: 'null' };
+/**
+ * Record times repeat (a CSV object's rows share its LastModified, and rows come in hash order, so the
+ * objects' times interleave): their texts are kept, a bounded number of them.
+ */
+const isoTexts = new Map<number, string>();
 function isoTime(time: number | null): string {
   if (time === null) return 'null';
-  if (time !== lastIso.time) lastIso = { time, text: `"${new Date(time).toISOString()}"` };
-  return lastIso.text;
+  let text = isoTexts.get(time);
+  if (text === undefined) {
+    if (isoTexts.size >= 4096) isoTexts.clear();
+    text = `"${new Date(time).toISOString()}"`;
+    isoTexts.set(time, text);
+  }
+  return text;
 }
 
 function sumBalances(bySplit: Record<Split, Record<string, number>>): Record<string, number> {
