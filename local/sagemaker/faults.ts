@@ -151,3 +151,56 @@ export function controlPlaneFaultPicker(faults: ControlPlaneFaults | undefined):
     return undefined;
   };
 }
+
+// ---- Hosting faults ---------------------------------------------------------------------------
+
+/** A CloudWatch alarm that goes into ALARM this many simulated seconds after traffic starts moving. */
+export interface AlarmFault {
+  alarmName: string;
+  seconds: number;
+}
+
+/**
+ * Faults for endpoints, from the reserved tag on CreateModel (or CreateEndpointConfig, for every model
+ * it deploys): `unhealthy` (the containers never pass /ping), `invocation-errors` (/invocations answers
+ * 500) and `alarm:<AlarmName>[@<seconds>]`.
+ */
+export interface HostingFaults {
+  unhealthy: boolean;
+  invocationErrors: boolean;
+  alarms: AlarmFault[];
+}
+
+const HOSTING_FAULT_NAMES = ['unhealthy', 'invocation-errors', 'alarm:<AlarmName>[@<seconds>]'];
+
+export function parseHostingFaults(value: string): HostingFaults {
+  const faults: HostingFaults = { unhealthy: false, invocationErrors: false, alarms: [] };
+  for (const raw of value.split(';')) {
+    const spec = raw.trim();
+    if (!spec) continue;
+    if (spec === 'unhealthy') faults.unhealthy = true;
+    else if (spec === 'invocation-errors') faults.invocationErrors = true;
+    else if (spec.startsWith('alarm:')) {
+      const body = spec.slice('alarm:'.length);
+      const at = /@(\d+(?:\.\d+)?)$/.exec(body);
+      const alarmName = (at ? body.slice(0, at.index) : body).trim();
+      if (!alarmName) throw new FaultSyntaxError(`fault '${spec}' names no alarm; expected alarm:<AlarmName>[@<seconds>]`);
+      faults.alarms.push({ alarmName, seconds: at ? Number(at[1]) : 0 });
+    } else {
+      throw new FaultSyntaxError(`unknown fault '${spec}'; expected one of ${HOSTING_FAULT_NAMES.join(', ')}`);
+    }
+  }
+  return faults;
+}
+
+/** The tag's hosting faults, or a ValidationException naming the tag and the bad fault. */
+export function hostingFaultsFromTags(tags: { Key?: string; Value?: string }[] | undefined): HostingFaults | undefined {
+  const tag = tags?.find((t) => t.Key === FAULTS_TAG);
+  if (!tag) return undefined;
+  try {
+    return parseHostingFaults(tag.Value ?? '');
+  } catch (err) {
+    if (!(err instanceof FaultSyntaxError)) throw err;
+    throw new SageMakerServiceError('ValidationException', `Invalid value for tag ${FAULTS_TAG}: ${err.message}.`);
+  }
+}

@@ -128,6 +128,11 @@ function faultOptions(opts: LocalSageMakerOptions): { timeScale: number; trainin
 
 export interface LocalSageMaker {
   endpoint: string;
+  /**
+   * Puts a CloudWatch alarm into ALARM (or back to OK), as CloudWatch would: a blue/green rollout whose
+   * AutoRollbackConfiguration names it rolls back while it is in ALARM (there is no local CloudWatch).
+   */
+  setAlarmState(alarmName: string, state: 'OK' | 'ALARM'): void;
   close(): Promise<void>;
 }
 
@@ -182,6 +187,7 @@ export async function startLocalSageMaker(opts: LocalSageMakerOptions): Promise<
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    setAlarmState: (alarmName, state) => hosting.setAlarmState(alarmName, state),
     close() {
       closed ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
