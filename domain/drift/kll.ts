@@ -128,8 +128,12 @@ export class KllSketch {
       // At least one, as update() takes one even into a sketch read over its capacity.
       const run = Math.max(1, Math.min(values.length - i, this.capacityTotal - this.retained));
       this.grow(0, run);
-      this.levels[0]!.set(values.subarray(i, i + run), this.lengths[0]!);
-      this.lengths[0]! += run;
+      // Runs between compactions are short (a few dozen values once the sketch is full): copied here,
+      // they cost no subarray and no call.
+      const level = this.levels[0]!;
+      const at = this.lengths[0]!;
+      for (let j = 0; j < run; j++) level[at + j] = values[i + j]!;
+      this.lengths[0] = at + run;
       this.retained += run;
       this.total += run;
       i += run;
@@ -233,7 +237,8 @@ export class KllSketch {
         this.lengths.push(0);
         this.capacityTotal = this.capacity();
       }
-      const sorted = sortLevel(this.levels[h]!.subarray(0, length));
+      const level = this.levels[h]!;
+      const sorted = sortLevel(level.subarray(0, length));
       // An odd item out stays behind, so every promoted pair is a real pair and weight is conserved.
       const pairs = length - (length % 2);
       const offset = this.random() < 0.5 ? 0 : 1;
@@ -243,17 +248,17 @@ export class KllSketch {
       for (let i = offset; i < pairs; i += 2) above[at++] = sorted[i]!;
       this.lengths[h + 1] = at;
       this.retained -= pairs / 2;
-      if (pairs < length) sorted[0] = sorted[pairs]!;
+      if (pairs < length) level[0] = sorted[pairs]!;
       this.lengths[h] = length - pairs;
       return;
     }
   }
 }
 
-/** Scratch space for merging sorted runs (one thread runs one compaction at a time). */
-let mergeScratch = new Float64Array(4096);
-/** Starts of the ascending runs of a level being sorted, and the end. */
-let runStarts = new Int32Array(64);
+/** Scratch space a level is sorted into (one thread runs one compaction at a time). */
+let sortScratch = new Float64Array(4096);
+/** Starts of the ascending runs of a level being sorted, and the end; or bucket bounds. */
+let runStarts = new Int32Array(4097);
 
 /** Whether b sorts before a, in a typed array's order: by value, and −0 before +0. */
 function descends(a: number, b: number): boolean {
@@ -261,9 +266,10 @@ function descends(a: number, b: number): boolean {
 }
 
 /**
- * Sorts a level in place, as Float64Array.prototype.sort does (so the result is the same). Above level 0
- * a level is a few ascending runs (the halves compactions promoted into it), which merging sorts in a few
- * passes; a level of many runs (level 0: values as they came) is bucket-sorted.
+ * A level's items sorted as Float64Array.prototype.sort sorts them (so the result is the same): the level
+ * itself when it was sorted already, else the sorted copy in scratch space, valid until the next sort.
+ * Above level 0 a level is a few ascending runs (the halves compactions promoted into it), which merging
+ * sorts in a few passes; a level of many runs (level 0: values as they came) is bucket-sorted.
  */
 function sortLevel(level: Float64Array): Float64Array {
   const n = level.length;
@@ -272,19 +278,16 @@ function sortLevel(level: Float64Array): Float64Array {
   for (let i = 1; i < n; i++) {
     if (!descends(level[i - 1]!, level[i]!)) continue;
     if (++runs > 16) return bucketSort(level);
-    if (runs + 1 >= runStarts.length) {
-      const grown = new Int32Array(runStarts.length * 2);
-      grown.set(runStarts);
-      runStarts = grown;
-    }
     runStarts[runs] = i;
   }
   if (runs === 0) return level;
   runStarts[++runs] = n;
-  if (mergeScratch.length < n) mergeScratch = new Float64Array(Math.max(n, mergeScratch.length * 2));
+  if (sortScratch.length < n) sortScratch = new Float64Array(Math.max(n, sortScratch.length * 2));
+  // Merge neighbouring runs pairwise until one is left, between the level and the scratch space; `runs`
+  // counts them. The level is read, never written: the sorted items end up in whichever holds them last.
+  const scratch = sortScratch.subarray(0, n);
   let from: Float64Array = level;
-  let to: Float64Array = mergeScratch.subarray(0, n);
-  // Merge neighbouring runs pairwise until one is left; `runs` counts them.
+  let to: Float64Array = scratch;
   while (runs > 1) {
     let merged = 0;
     for (let r = 0; r < runs; r += 2) {
@@ -299,15 +302,17 @@ function sortLevel(level: Float64Array): Float64Array {
       let i = start;
       let j = middle;
       let k = start;
-      while (i < middle && j < end) {
-        const a = from[i]!;
-        const b = from[j]!;
+      let a = from[i]!;
+      let b = from[j]!;
+      for (;;) {
         if (descends(a, b)) {
           to[k++] = b;
-          j++;
+          if (++j === end) break;
+          b = from[j]!;
         } else {
           to[k++] = a;
-          i++;
+          if (++i === middle) break;
+          a = from[i]!;
         }
       }
       while (i < middle) to[k++] = from[i++]!;
@@ -320,76 +325,80 @@ function sortLevel(level: Float64Array): Float64Array {
     from = to;
     to = swap;
   }
-  if (from !== level) level.set(from);
-  return level;
+  return from;
 }
 
-/** Scratch space for bucketSort: values, their buckets, and bucket bounds. */
-let bucketValues = new Float64Array(4096);
-let bucketOf = new Int32Array(4096);
-let bucketEnds = new Int32Array(2049);
-
 /**
- * Sorts values in Float64Array.prototype.sort's order (by value, −0 before +0): spread into as many
- * buckets as values, of equal width between the smallest and largest, then each bucket sorted (insertion
- * for a few values, the typed-array sort for more). About twice as fast as the typed-array sort alone on
- * the levels a sketch compacts, which hold a few hundred values in no order; the result is the same array.
+ * Sorts values in Float64Array.prototype.sort's order (by value, −0 before +0) into scratch space: spread
+ * into as many buckets as values, of equal width between the smallest and largest (a bucket's values are
+ * never above the next bucket's, rounding included), oversized buckets sorted by the typed-array sort, and
+ * one insertion pass over the whole, which moves each value at most within its bucket. About three
+ * times as fast as the typed-array sort alone on the levels a sketch compacts, which hold a few hundred
+ * values in no order; the result is the same.
  */
 function bucketSort(values: Float64Array): Float64Array {
   const n = values.length;
-  let min = Infinity;
-  let max = -Infinity;
-  let zeros = 0;
-  for (let i = 0; i < n; i++) {
+  let min = values[0]!;
+  let max = min;
+  for (let i = 1; i < n; i++) {
     const x = values[i]!;
     if (x < min) min = x;
-    if (x > max) max = x;
-    if (x === 0) zeros++;
+    else if (x > max) max = x;
   }
-  const buckets = n;
-  // Equal-width buckets are monotone in the value, rounding included; a range they cannot split goes whole.
-  const scale = (buckets - 1) / (max - min);
-  if (n < 64 || !(scale > 0 && scale < Infinity)) return values.sort();
-  if (bucketValues.length < n) {
-    bucketValues = new Float64Array(n * 2);
-    bucketOf = new Int32Array(n * 2);
+  const scale = (n - 1) / (max - min);
+  if (sortScratch.length < n) sortScratch = new Float64Array(Math.max(n, sortScratch.length * 2));
+  const sorted = sortScratch.subarray(0, n);
+  if (n < 64 || !(scale > 0 && scale < Infinity)) {
+    sorted.set(values);
+    return sorted.sort();
   }
-  if (bucketEnds.length < buckets + 1) bucketEnds = new Int32Array(buckets * 2 + 1);
-  const sorted = bucketValues;
-  const of = bucketOf;
-  const ends = bucketEnds;
-  ends.fill(0, 0, buckets + 1);
+  if (runStarts.length < n + 1) runStarts = new Int32Array(n * 2 + 1);
+  const starts = runStarts;
+  starts.fill(0, 0, n + 1);
+  for (let i = 0; i < n; i++) starts[(((values[i]! - min) * scale) | 0) + 1]!++;
+  let largest = 0;
+  for (let b = 1; b <= n; b++) {
+    const count = starts[b]!;
+    if (count > largest) largest = count;
+    starts[b] = count + starts[b - 1]!;
+  }
+  // Scattered in order; each bucket's start then sits where the next one starts.
   for (let i = 0; i < n; i++) {
-    const b = ((values[i]! - min) * scale) | 0;
-    of[i] = b;
-    ends[b + 1]!++;
+    const x = values[i]!;
+    sorted[starts[((x - min) * scale) | 0]!++] = x;
   }
-  for (let b = 1; b <= buckets; b++) ends[b]! += ends[b - 1]!;
-  // Scattered in order; each bucket's end then sits where the next one starts.
-  for (let i = 0; i < n; i++) sorted[ends[of[i]!]!++] = values[i]!;
-  let start = 0;
-  for (let b = 0; b < buckets; b++) {
-    const end = ends[b]!;
-    if (end - start > 16) sorted.subarray(start, end).sort();
-    else {
-      for (let i = start + 1; i < end; i++) {
-        const x = sorted[i]!;
-        let j = i - 1;
-        for (; j >= start && sorted[j]! > x; j--) sorted[j + 1] = sorted[j]!;
-        sorted[j + 1] = x;
-      }
+  if (largest > BUCKET_INSERTION_MAX) {
+    let start = 0;
+    for (let b = 0; b < n; b++) {
+      const end = starts[b]!;
+      if (end - start > BUCKET_INSERTION_MAX) sorted.subarray(start, end).sort();
+      start = end;
     }
-    start = end;
   }
-  values.set(sorted.subarray(0, n));
-  if (zeros > 1) {
+  for (let i = 1; i < n; i++) {
+    const x = sorted[i]!;
+    if (!(sorted[i - 1]! > x)) continue;
+    let j = i - 1;
+    do {
+      sorted[j + 1] = sorted[j]!;
+      j--;
+    } while (j >= 0 && sorted[j]! > x);
+    sorted[j + 1] = x;
+  }
+  if (min <= 0 && max >= 0) {
     // Zeros sit together, in the order they came: −0 first, as the typed-array sort puts them.
     let first = 0;
-    while (values[first] !== 0) first++;
+    while (sorted[first]! < 0) first++;
+    let end = first;
     let negative = 0;
-    for (let i = first; i < first + zeros; i++) if (1 / values[i]! < 0) negative++;
-    values.fill(-0, first, first + negative);
-    values.fill(0, first + negative, first + zeros);
+    for (; end < n && sorted[end] === 0; end++) if (1 / sorted[end]! < 0) negative++;
+    if (negative > 0) {
+      sorted.fill(-0, first, first + negative);
+      sorted.fill(0, first + negative, end);
+    }
   }
-  return values;
+  return sorted;
 }
+
+/** Buckets of up to this many values are left to the insertion pass; larger ones get the typed-array sort. */
+const BUCKET_INSERTION_MAX = 24;
