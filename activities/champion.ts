@@ -1,4 +1,4 @@
-// Champion resolution: the model package that is actually serving on the endpoint.
+// Champion resolution: the Approved model package that is actually serving on the endpoint.
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   DescribeEndpointCommand,
@@ -48,6 +48,15 @@ export async function resolveChampion(sagemaker: SageMakerClient, config: Pipeli
     );
   }
   const modelPackage = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: packageArn }));
+  // The champion is an Approved package that serves; one that serves without approval (deployed by
+  // hand, or rejected after its deployment) is not a baseline the pipeline may build on or replace.
+  if (modelPackage.ModelApprovalStatus !== 'Approved') {
+    throw ApplicationFailure.nonRetryable(
+      `endpoint ${config.endpoint.name} serves model package ${packageArn}, which is ${modelPackage.ModelApprovalStatus ?? 'without an approval status'}, not Approved` +
+        `${modelPackage.ApprovalDescription ? ` (${modelPackage.ApprovalDescription})` : ''}: approve it in the registry, or roll back to an Approved package`,
+      'ChampionNotApproved',
+    );
+  }
   const spec = modelPackage.InferenceSpecification?.Containers?.[0];
   if (!spec?.ModelDataUrl) throw ApplicationFailure.nonRetryable(`model package ${packageArn} has no ModelDataUrl`, 'LineageMissing');
   const metadata = modelPackage.CustomerMetadataProperties ?? {};
