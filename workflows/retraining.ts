@@ -101,7 +101,7 @@ export const approveUpdate = defineUpdate<ApprovalState, [ApprovalRequest]>('app
 export const rejectUpdate = defineUpdate<ApprovalState, [ApprovalRequest]>('reject');
 
 /** Activity failures a retry cannot fix: SageMaker's own rejections and what our activities raise (also marked nonRetryable where thrown). */
-export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionChanged', 'LineageMissing', 'DeploymentFailed', 'EvaluationFailed', 'ModelMonitorFormatError', 'ModelMonitorFileMissing'];
+export const NON_RETRYABLE = ['ValidationException', 'ClientError', 'ChampionChanged', 'ChampionNotApproved', 'LineageMissing', 'DeploymentFailed', 'EvaluationFailed', 'ModelMonitorFormatError', 'ModelMonitorFileMissing'];
 
 /** The activities as this run calls them: timeouts and retries sit here, where a reader looks for them. */
 function activitiesFor(config: PipelineConfig) {
