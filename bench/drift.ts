@@ -17,7 +17,6 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import type { DriftSummary } from '../activities/types';
 import type { Feature } from '../domain/config';
 import { seededRandom } from '../domain/seeded-random';
-import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../local/s3';
 import type { Figure } from './figures';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -193,6 +192,7 @@ async function ensureData(scales: Scale[]): Promise<void> {
   if (state.reference && missing.length === 0) return;
   // A scale interrupted half-way is made again from scratch.
   for (const scale of missing) await rm(captureDir(scale), { recursive: true, force: true });
+  const { LOCAL_S3_CREDENTIALS, startLocalS3 } = await localS3();
   const server = await startLocalS3({ directory: s3Dir(), buckets: [BUCKET] });
   try {
     const s3 = new S3Client({ region: REGION, endpoint: server.endpoint, credentials: LOCAL_S3_CREDENTIALS, forcePathStyle: true });
@@ -221,6 +221,14 @@ async function ensureData(scales: Scale[]): Promise<void> {
   } finally {
     await server.close();
   }
+}
+
+/**
+ * The local S3 (s3rver) runs in the bench's own process; the measured children, which load this file too,
+ * never load it, so its start-up is not counted against them.
+ */
+function localS3() {
+  return import('../local/s3');
 }
 
 function referenceManifest() {
@@ -381,6 +389,7 @@ export async function driftSuite(): Promise<Figure[]> {
 
   await ensureData(scales);
   const python = sides.some((s) => s === 'numpyScipy' || s === 'evidently') ? await ensureVenv() : '';
+  const { LOCAL_S3_CREDENTIALS, startLocalS3 } = await localS3();
   const server = await startLocalS3({ directory: s3Dir(), buckets: [BUCKET] });
   const s3Env = {
     AWS_REGION: REGION,
