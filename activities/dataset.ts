@@ -929,10 +929,11 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
       sortByHash(lines);
       const out = rowCap === undefined ? null : new PartitionFile(path.join(await ensureWorkDir(), `resolved-${String(heldFiles.length).padStart(5, '0')}.tsv`));
       if (out) heldFiles.push(out.file);
-      const take = async (observation: Observation, split: Split, isNew: boolean) => {
+      // Returns a promise only when a writer needs waiting on (most rows: none, so no promise per row).
+      const take = (observation: Observation, split: Split, isNew: boolean): Promise<void> | undefined => {
         if (ageFloor !== null && observation.time !== null && observation.time < ageFloor) {
           counts.retired.byAge++;
-          return;
+          return undefined;
         }
         if (isNew) counts.new++;
         if (!out) return emit({ observation, split, isNew });
@@ -942,8 +943,7 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
           timed++;
           timeRange = timeRange ? { min: Math.min(timeRange.min, t), max: Math.max(timeRange.max, t) } : { min: t, max: t };
         }
-        const wait = out.write(`${split}\t${isNew ? 1 : 0}\t${serialize(observation, origins.refOf(observation.origin))}`);
-        if (wait) await wait;
+        return out.write(`${split}\t${isNew ? 1 : 0}\t${serialize(observation, origins.refOf(observation.origin))}`);
       };
       for (let i = 0; i < lines.length; ) {
         const hash = lines[i]!.slice(0, lines[i]!.indexOf('\t'));
@@ -952,7 +952,8 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
         if (j === i + 1) {
           // One sighting of the key (most rows): nothing to resolve.
           const o = deserialize(lines[i]!, origins);
-          await take(o, o.parentSplit ?? splitFor(o.hash, plan.shares), o.parentSplit === null);
+          const wait = take(o, o.parentSplit ?? splitFor(o.hash, plan.shares), o.parentSplit === null);
+          if (wait) await wait;
         } else {
           const byKey = new Map<string, Observation[]>();
           for (let k = i; k < j; k++) {
@@ -975,7 +976,8 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
             if (!resolution.kept) continue;
             // Relabelled: the parent's own row gave way to a newer line (the parent's is the overruled one).
             if (resolution.kept.relabelled) counts.relabelled++;
-            await take(resolution.kept.observation, resolution.kept.split, resolution.kept.isNew);
+            const wait = take(resolution.kept.observation, resolution.kept.split, resolution.kept.isNew);
+            if (wait) await wait;
           }
         }
         // Release lines as they are done, so the partition's memory falls as it is written.
@@ -1074,7 +1076,8 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
       partitions: index.partitionCount,
     };
 
-    async function emit(row: KeptRow): Promise<void> {
+    /** Writes a kept row; returns a promise only when a writer needs waiting on before it takes more. */
+    function emit(row: KeptRow): Promise<void> | undefined {
       const { observation: o, split } = row;
       counts.splits[split]++;
       if (plan.schema.label.classes !== undefined) {
@@ -1086,6 +1089,16 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
       // Feature text is numbers and commas; keys and origins are quoted by hand unless they need escaping
       // (a key that is its own placement hash is hex).
       const record = `{"features":"${o.features}","label":${o.label},"key":${o.key === o.hash ? `"${o.key}"` : jsonString(o.key)},"time":${isoTime(o.time)},"origin":${jsonString(o.origin)}`;
+      if (copies === 1) {
+        // One line to each writer: none is written to twice, so their waits can be joined.
+        if (split === 'train') counts.trainLines++;
+        const waits = [csv[split].write(csvLine), gzipped && split !== 'holdout' ? gzipped[split].write(csvLine) : undefined, rows[split].write(`${record}}\n`)];
+        return waits[0] || waits[1] || waits[2] ? Promise.all(waits).then(() => undefined) : undefined;
+      }
+      return emitCopies(split, csvLine, record, copies);
+    }
+
+    async function emitCopies(split: Split, csvLine: string, record: string, copies: number): Promise<void> {
       for (let copy = 0; copy < copies; copy++) {
         if (split === 'train') counts.trainLines++;
         let wait = csv[split].write(csvLine);
