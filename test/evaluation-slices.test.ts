@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- evaluation.json is read as the container wrote it */
 // The evaluation job's slices, paired statistics and holdout-predictions.jsonl, run for real as a child
 // process on hand-made models and a holdout small enough to check by hand; the predictions are compared
 // with what serve.ts answers for the same rows. The slicing itself is pure and tested first.
