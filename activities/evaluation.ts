@@ -12,8 +12,9 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { PipelineConfig } from '../domain/config';
-import type { Metrics } from '../domain/gate';
+import { bootstrapConfidence, type MetricName, type PipelineConfig } from '../domain/config';
+import { sliceArgument, sliceColumns } from '../domain/evaluation-slices';
+import type { Metrics, PairedStatistics, SliceMetrics } from '../domain/gate';
 import { runTags } from '../domain/sagemaker-events';
 import { createOnce, currentRun, seconds, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { getJson, s3Join } from './s3-objects';
@@ -27,11 +28,29 @@ export interface EvaluateCandidateInput {
   jobName: string;
 }
 
-/** What the evaluation container writes to evaluation.json (see docs/algorithms.md). */
+/** What the evaluation container writes to evaluation.json (docs/gate.md); reports from before slices lack the last three. */
 interface EvaluationReport {
   holdout_rows: number;
   summary: { candidate: Metrics; champion: Metrics | null };
+  slices?: { feature: string; slice: string; name: string; rows: number; candidate: Metrics | null; champion: Metrics | null }[];
+  paired?: {
+    rows: number;
+    mcnemar: { candidate_only_correct: number; champion_only_correct: number } | null;
+    bootstrap: {
+      metric: MetricName;
+      observed_improvement: number;
+      lower: number;
+      upper: number;
+      confidence: number;
+      resamples: number;
+      usable_resamples: number;
+      seed: number;
+    } | null;
+  } | null;
+  predictions?: string;
 }
+
+export const PREDICTIONS_FILE = 'holdout-predictions.jsonl';
 
 const PROCESSING = '/opt/ml/processing';
 
@@ -42,6 +61,8 @@ export interface EvaluationStart {
   outputUri: string;
   /** True when the job already existed (a retry, or a restarted worker) and was attached to, not created. */
   reattached: boolean;
+  /** The candidate training job's final metrics, carried to the outcome for reporting. */
+  trainingMetrics?: Record<string, number>;
 }
 
 /** Creates the evaluation processing job unless it exists. Short: waiting is awaitEvaluation's job. */
@@ -65,6 +86,12 @@ export async function startEvaluation(sagemaker: SageMakerClient, input: Evaluat
         ...(champion ? ['--champion', `${PROCESSING}/input/champion`] : []),
         '--holdout', `${PROCESSING}/input/holdout`,
         '--output', `${PROCESSING}/output/evaluation`,
+        `--metric=${config.evaluation.metric}`,
+        ...evaluationSlices(config).map(sliceArgument),
+        `--max-slice-values=${config.evaluation.maxSliceValues}`,
+        `--bootstrap-resamples=${config.evaluation.bootstrap.resamples}`,
+        `--bootstrap-seed=${config.evaluation.bootstrap.seed}`,
+        `--confidence=${bootstrapConfidence(config.gate)}`,
       ],
     },
     ProcessingInputs: inputs,
@@ -83,7 +110,7 @@ export async function startEvaluation(sagemaker: SageMakerClient, input: Evaluat
     create: () => sagemaker.send(new CreateProcessingJobCommand(request)),
   });
   if (reattached) Context.current().log.info('evaluation job already exists: attaching to it instead of starting another', { jobName });
-  return { jobName, outputUri, reattached };
+  return { jobName, outputUri, reattached, trainingMetrics: candidate.finalMetrics };
 }
 
 const isFinished = (j: DescribeProcessingJobCommandOutput) => j.ProcessingJobStatus === 'Completed' || j.ProcessingJobStatus === 'Failed' || j.ProcessingJobStatus === 'Stopped';
@@ -130,8 +157,36 @@ async function outcome(s3: S3Client, job: DescribeProcessingJobCommandOutput, st
     candidate: report.summary.candidate,
     champion: report.summary.champion,
     holdoutRows: report.holdout_rows,
+    slices: (report.slices ?? []).map(sliceMetrics),
+    paired: report.paired ? pairedStatistics(report.paired) : null,
+    predictionsUri: s3Join(outputUri, report.predictions ?? PREDICTIONS_FILE),
+    trainingMetrics: start.trainingMetrics ?? {},
     reattached: start.reattached,
     sageMakerSeconds: seconds(job.CreationTime, job.ProcessingEndTime ?? job.LastModifiedTime),
+  };
+}
+
+/** The configured slices with their columns; the config's validation already refused unknown features. */
+function evaluationSlices(config: PipelineConfig) {
+  try {
+    return sliceColumns(config.evaluation.slices, config.dataset.schema);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`evaluation.slices: ${(err as Error).message}`, 'InvalidConfig');
+  }
+}
+
+function sliceMetrics(s: NonNullable<EvaluationReport['slices']>[number]): SliceMetrics {
+  return { feature: s.feature, slice: s.slice, name: s.name, rows: s.rows, candidate: s.candidate, champion: s.champion };
+}
+
+function pairedStatistics(p: NonNullable<EvaluationReport['paired']>): PairedStatistics {
+  const b = p.bootstrap;
+  return {
+    rows: p.rows,
+    discordantPairs: p.mcnemar ? { candidateOnlyCorrect: p.mcnemar.candidate_only_correct, championOnlyCorrect: p.mcnemar.champion_only_correct } : null,
+    bootstrap: b
+      ? { metric: b.metric, observed: b.observed_improvement, lower: b.lower, upper: b.upper, confidence: b.confidence, resamples: b.resamples, usableResamples: b.usable_resamples, seed: b.seed }
+      : null,
   };
 }
 

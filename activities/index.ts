@@ -9,7 +9,16 @@ import { classifyingAwsErrors } from './aws-failures';
 import { SageMakerCallBudget, spendCallBudget } from './sagemaker-call-budget';
 import { DEFAULT_JOB_POLLING, type JobPolling } from './sagemaker-jobs';
 import { resolveChampion } from './champion';
-import { deployCandidate, verifyServing, type DeployCandidateInput, type VerifyServingInput } from './deployment';
+import {
+  deployCandidate,
+  rollbackEndpoint,
+  smokeTestCandidate,
+  verifyServing,
+  type DeployCandidateInput,
+  type RollbackEndpointInput,
+  type SmokeTestInput,
+  type VerifyServingInput,
+} from './deployment';
 import { detectDrift, type DetectDriftInput } from './drift';
 import { expandDataset, type ExpandDatasetInput } from './dataset';
 import { awaitEvaluation, checkEvaluation, startEvaluation, stopEvaluation, type EvaluateCandidateInput, type EvaluationStart } from './evaluation';
@@ -53,6 +62,8 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
     recordApproval: (input: Parameters<typeof recordApproval>[1]) => recordApproval(sagemaker, input),
     deployCandidate: (input: DeployCandidateInput) => deployCandidate(sagemaker, poll, input),
     verifyServing: (input: VerifyServingInput) => verifyServing(runtime, s3, input),
+    smokeTestCandidate: (input: SmokeTestInput) => smokeTestCandidate({ sagemaker, runtime, s3 }, poll, input),
+    rollbackEndpoint: (input: RollbackEndpointInput) => rollbackEndpoint(sagemaker, poll, input),
   });
 }
 
@@ -60,3 +71,4 @@ export type RetrainingActivities = ReturnType<typeof createRetrainingActivities>
 export type * from './types';
 export type { TrainingStart } from './training';
 export type { EvaluateCandidateInput, EvaluationStart } from './evaluation';
+export type { DeployCandidateInput, RollbackEndpointInput, SmokeTestInput } from './deployment';

@@ -1,6 +1,6 @@
 // What activities hand back to the workflow. Plain JSON: it is stored in the run's history.
 import type { FailureClass } from '../domain/failure';
-import type { Metrics } from '../domain/gate';
+import type { Metrics, PairedStatistics, SliceMetrics } from '../domain/gate';
 import type { ChannelSource } from '../domain/dataset-merge/channels';
 import type { FeatureVerdict } from '../domain/drift';
 import type { DriftMode, ModelMonitorEvidence } from '../domain/drift/model-monitor';
@@ -100,6 +100,14 @@ export interface EvaluationOutcome {
   candidate: Metrics;
   champion: Metrics | null;
   holdoutRows: number;
+  /** Both models' metrics on each slice of evaluation.slices (docs/gate.md); empty without slices. */
+  slices: SliceMetrics[];
+  /** McNemar's discordant pairs and the paired bootstrap interval of the primary metric; null without a champion. */
+  paired: PairedStatistics | null;
+  /** holdout-predictions.jsonl beside the report: each holdout row's answers from both models, as the endpoint gives them. */
+  predictionsUri: string;
+  /** The candidate training job's FinalMetricDataList, for reporting; the gate judges the holdout. */
+  trainingMetrics: Record<string, number>;
   /** True when an existing job was found and attached to instead of created. */
   reattached: boolean;
   sageMakerSeconds: number;
@@ -113,16 +121,62 @@ export interface RegisteredCandidate {
   approvalStatus: 'Approved' | 'Rejected' | 'PendingManualApproval';
 }
 
+/** What deployCandidate did. `rolled_back`: SageMaker rolled the blue/green update back, the champion still serves. */
 export interface Deployment {
+  status: 'deployed' | 'rolled_back' | 'failed';
   endpointName: string;
+  /** The candidate's endpoint config (whether or not it took). */
   endpointConfigName: string;
   modelName: string;
   /** True when the endpoint was created rather than updated (the first model). */
   created: boolean;
+  /** True when an earlier attempt's create or update was found and waited on instead of issued again. */
+  reattached: boolean;
+  /** The endpoint config serving when the activity returned: the champion's after a rollback, null if none serves. */
+  servingConfig: string | null;
+  /** Why it did not take: SageMaker's FailureReason. */
+  reason?: string;
   sageMakerSeconds: number;
 }
 
 export interface ServingCheck {
   servingNewModel: boolean;
   answeredBy: string | null;
+}
+
+/** One holdout row whose answer differed from the evaluation's prediction (or failed). Rows are 1-based. */
+export interface SmokeMismatch {
+  row: number;
+  expected: unknown;
+  actual: unknown;
+  detail: string;
+}
+
+/**
+ * The smoke test after a switch. `passed`: every row matched. `rolled_back`: a row did not, and the
+ * champion's config serves again. `failed`: a row did not and there was no champion (or putting it back
+ * did not take). `skipped`: endpoint.smokeTest.rows is 0.
+ */
+export interface SmokeTestOutcome {
+  status: 'passed' | 'rolled_back' | 'failed' | 'skipped';
+  rows: number;
+  mismatches: SmokeMismatch[];
+  reason?: string;
+  servingConfig: string | null;
+  /** The training job the serving container named in its custom attributes. */
+  answeredBy: string | null;
+}
+
+/** What rollbackEndpoint did. `rolled_back`: the requested config serves; `failed`: SageMaker rolled the rollback itself back. */
+export interface EndpointRollback {
+  status: 'rolled_back' | 'failed';
+  endpointName: string;
+  /** The config put back (for a model package, the one created for it). */
+  endpointConfigName: string;
+  /** What served before. */
+  previousConfig: string | null;
+  servingConfig: string | null;
+  reason?: string;
+  reattached: boolean;
+  sageMakerSeconds: number;
 }

@@ -2,6 +2,7 @@
 // Types flow from here; nothing else re-declares them.
 import { z } from 'zod';
 import { LabelledDataInputSchema, checkInputAgainstSchema } from './labelled-data/options';
+import { MAX_CONTAINER_ARGUMENT_LENGTH, sliceArgument } from './evaluation-slices';
 
 /** SageMaker's pattern for job, model, endpoint and package-group names. */
 export const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -69,6 +70,64 @@ export const DatasetSchemaSchema = z
   });
 export type DatasetSchema = z.infer<typeof DatasetSchemaSchema>;
 
+/** The metrics an evaluation summary holds for either kind of model; gate thresholds may bound any of them. */
+export const SUMMARY_METRICS = {
+  classification: ['accuracy', 'f1', 'auc', 'log_loss', 'precision', 'recall'],
+  regression: ['rmse', 'mae', 'mse', 'r2'],
+} as const;
+const summaryMetricName = z.enum([...SUMMARY_METRICS.classification, ...SUMMARY_METRICS.regression]);
+export type SummaryMetricName = z.infer<typeof summaryMetricName>;
+
+/** A slice of the holdout scored on its own: one per value of a categorical feature, or buckets of a numerical one. */
+export const EvaluationSliceSchema = z
+  .object({
+    feature: z.string().min(1),
+    /** Numerical features: bucket edges, strictly increasing; buckets are [e0, e1) ... with one below and one above. */
+    edges: z.array(z.number().finite()).min(1).max(20).optional(),
+  })
+  .strict();
+
+const metricBound = z
+  .object({ min: z.number().finite().optional(), max: z.number().finite().optional() })
+  .strict()
+  .refine((b) => b.min !== undefined || b.max !== undefined, 'needs min, max or both')
+  .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, 'min must not exceed max');
+
+/** The promotion gate's policy (docs/gate.md). The primary metric is evaluation.metric. */
+export const GateSettingsSchema = z
+  .object({
+    /**
+     * How much the candidate must beat the champion by on the primary metric: a number is absolute, in
+     * metric units (0: a tie promotes); `relative` is a share of the champion's value (0.02: 2% better).
+     * Both may be given; both must then be met. The candidate must never be worse.
+     */
+    minImprovement: z
+      .union([z.number().min(0), z.object({ absolute: z.number().min(0).optional(), relative: z.number().min(0).optional() }).strict()])
+      .default(0),
+    /** An absolute floor (ceiling for error metrics) on the primary metric, champion or not. */
+    threshold: z.number().finite().optional(),
+    /** Absolute bounds on any summary metric, e.g. { accuracy: { min: 0.8 }, log_loss: { max: 0.5 } }. */
+    thresholds: z.partialRecord(summaryMetricName, metricBound).default({}),
+    /** How much worse than the champion the candidate may be on any slice, in primary-metric units. Unset: slices are reported, not gated. */
+    sliceTolerance: z.number().min(0).optional(),
+    /** Slices with fewer holdout rows are reported but not gated. */
+    minSliceRows: z.number().int().min(1).default(30),
+    /** The improvement must also be significant on the paired holdout predictions. */
+    significance: z
+      .discriminatedUnion('test', [
+        z.object({
+          test: z.literal('mcnemar'),
+          alpha: z.number().gt(0).lt(1).default(0.05),
+          /** true: exact binomial test; false: chi-square with continuity correction (statsmodels' two variants). */
+          exact: z.boolean().default(true),
+        }).strict(),
+        z.object({ test: z.literal('paired-bootstrap'), alpha: z.number().gt(0).lt(1).default(0.05) }).strict(),
+      ])
+      .optional(),
+  })
+  .prefault({});
+export type GateSettings = z.output<typeof GateSettingsSchema>;
+
 /** The merge's in-memory index bound before it spills to disk (docs/datasets.md). */
 export const DATASET_MERGE_MEMORY_BYTES = 256 * 1024 ** 2;
 /** Past this much input the merge is worth a processing job's minutes of start-up (docs/datasets.md). */
@@ -91,6 +150,66 @@ export const DatasetChannelSettingsSchema = z.object({
 });
 export type DatasetChannelSettings = z.output<typeof DatasetChannelSettingsSchema>;
 
+/** SageMaker's CapacitySize: a number of instances or a share of the new fleet's capacity. */
+const CapacitySizeSchema = z.object({
+  type: z.enum(['INSTANCE_COUNT', 'CAPACITY_PERCENT']),
+  value: z.number().int().min(1),
+});
+export type CapacitySize = z.output<typeof CapacitySizeSchema>;
+
+/**
+ * UpdateEndpoint's DeploymentConfig (BlueGreenUpdatePolicy and AutoRollbackConfiguration), with SageMaker's
+ * ranges. The checks that need the variant's instance count live in PipelineConfigSchema's refinement.
+ */
+export const DeploymentSettingsSchema = z.object({
+  /** ALL_AT_ONCE: one step. CANARY: canarySize first, then the rest. LINEAR: linearStepSize at a time. */
+  trafficRouting: z.enum(['ALL_AT_ONCE', 'CANARY', 'LINEAR']).default('ALL_AT_ONCE'),
+  /** CANARY: at most 50% of the variant's instances. */
+  canarySize: CapacitySizeSchema.optional(),
+  /** LINEAR: 10-50% of the variant's instances per step. */
+  linearStepSize: CapacitySizeSchema.optional(),
+  /** Seconds between traffic steps (WaitIntervalInSeconds), during which the alarms are watched. */
+  waitIntervalSeconds: z.number().int().min(0).max(3600).default(0),
+  /** The final baking period (TerminationWaitInSeconds): all traffic on the new fleet, the old one kept. */
+  bakingSeconds: z.number().int().min(0).max(3600).default(0),
+  /** MaximumExecutionTimeoutInSeconds; must exceed the waits above. Unset: SageMaker's own limit. */
+  maximumExecutionTimeoutSeconds: z.number().int().min(600).max(28_800).optional(),
+  /** CloudWatch alarm names (AutoRollbackConfiguration.Alarms): one in ALARM during the rollout rolls it back. */
+  rollbackAlarms: z.array(z.string().min(1).max(255).regex(/^(?!\s*$).+$/, 'must not be blank')).max(10).default([]),
+});
+export type DeploymentSettings = z.output<typeof DeploymentSettingsSchema>;
+
+/** Traffic steps of a rollout and the seconds it waits in all, as SageMaker counts them against the maximum execution timeout. */
+export function rolloutWaitSeconds(d: DeploymentSettings, instanceCount: number): number {
+  const share = (size: CapacitySize | undefined) => (!size ? 1 : size.type === 'CAPACITY_PERCENT' ? size.value / 100 : size.value / instanceCount);
+  const steps = d.trafficRouting === 'ALL_AT_ONCE' ? 1 : d.trafficRouting === 'CANARY' ? 2 : Math.ceil(1 / share(d.linearStepSize));
+  return d.waitIntervalSeconds * (steps - 1) + d.bakingSeconds;
+}
+
+/** The deployment's problems, each with its path under endpoint.deployment. */
+export function deploymentIssues(d: DeploymentSettings, instanceCount: number): { path: string[]; message: string }[] {
+  const issues: { path: string[]; message: string }[] = [];
+  const fraction = (size: CapacitySize) => (size.type === 'CAPACITY_PERCENT' ? size.value / 100 : size.value / instanceCount);
+  const of = `of the variant's ${instanceCount} instance(s) (endpoint.initialInstanceCount)`;
+  if (d.trafficRouting === 'CANARY') {
+    if (!d.canarySize) issues.push({ path: ['canarySize'], message: 'CANARY traffic routing needs a canarySize' });
+    else if (fraction(d.canarySize) > 0.5) issues.push({ path: ['canarySize'], message: `must be at most 50% ${of}, as SageMaker requires` });
+  } else if (d.canarySize) issues.push({ path: ['canarySize'], message: `applies to CANARY traffic routing only, not ${d.trafficRouting}` });
+  if (d.trafficRouting === 'LINEAR') {
+    if (!d.linearStepSize) issues.push({ path: ['linearStepSize'], message: 'LINEAR traffic routing needs a linearStepSize' });
+    else if (fraction(d.linearStepSize) < 0.1 || fraction(d.linearStepSize) > 0.5) {
+      issues.push({ path: ['linearStepSize'], message: `must be 10-50% ${of}, as SageMaker requires` });
+    }
+  } else if (d.linearStepSize) issues.push({ path: ['linearStepSize'], message: `applies to LINEAR traffic routing only, not ${d.trafficRouting}` });
+  if (issues.length === 0 && d.maximumExecutionTimeoutSeconds !== undefined) {
+    const waits = rolloutWaitSeconds(d, instanceCount);
+    if (d.maximumExecutionTimeoutSeconds <= waits) {
+      issues.push({ path: ['maximumExecutionTimeoutSeconds'], message: `must be larger than the rollout's waits (${waits} s of wait intervals and baking), as SageMaker requires` });
+    }
+  }
+  return issues;
+}
+
 const metricName = z.enum(['accuracy', 'f1', 'auc', 'log_loss', 'rmse', 'mae']);
 export type MetricName = z.infer<typeof metricName>;
 
@@ -107,6 +226,17 @@ export const PipelineConfigSchema = z
       initialInstanceCount: z.number().int().min(1).default(1),
       /** Data capture for a newly created endpoint; an existing endpoint's DataCaptureConfig is carried over. */
       captureS3Uri: s3Uri,
+      /** How UpdateEndpoint moves traffic to a new model: SageMaker's blue/green DeploymentConfig (docs/deployment.md). */
+      deployment: DeploymentSettingsSchema.prefault({}),
+      /** After the switch, the first holdout rows sent through InvokeEndpoint and checked against the evaluation's predictions. */
+      smokeTest: z
+        .object({
+          /** Holdout rows to send; 0 skips the smoke test. */
+          rows: z.number().int().min(0).max(1000).default(20),
+          /** Relative tolerance when comparing numbers (absolute below 1e-12). */
+          tolerance: z.number().min(0).max(1).default(1e-6),
+        })
+        .prefault({}),
     }),
     drift: z
       .object({
@@ -273,15 +403,19 @@ export const PipelineConfigSchema = z
       metric: metricName.default('accuracy'),
       /** The evaluation job's StoppingCondition: SageMaker stops it past this. */
       maxRuntimeInSeconds: z.number().int().min(1).max(432_000).default(3600),
+      /** Features whose slices are scored on their own (docs/gate.md); at most 20, each one container argument. */
+      slices: z.array(EvaluationSliceSchema).max(20).default([]),
+      /** Values of a categorical slice feature with a slice of their own; rarer values share one "other" slice. */
+      maxSliceValues: z.number().int().min(1).max(1000).default(50),
+      /** The paired bootstrap of the primary metric's improvement; its confidence is 1 - gate.significance.alpha (0.95 without). */
+      bootstrap: z
+        .object({
+          resamples: z.number().int().min(100).max(100_000).default(1000),
+          seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+        })
+        .prefault({}),
     }),
-    gate: z
-      .object({
-        /** The candidate must beat the champion by at least this much (absolute, in metric units). */
-        minImprovement: z.number().min(0).default(0),
-        /** Optional absolute floor (or ceiling for error metrics) the candidate must reach. */
-        threshold: z.number().optional(),
-      })
-      .prefault({}),
+    gate: GateSettingsSchema,
     /**
      * Who lets a candidate that passed the gate reach the endpoint. automatic: the gate alone. manual: the
      * run registers it as PendingManualApproval and waits for a person (the `approve`/`reject` Update, or
@@ -326,6 +460,9 @@ export const PipelineConfigSchema = z
     if (c.training.managedSpot && c.training.managedSpot.maxWaitTimeInSeconds < c.training.maxRuntimeInSeconds) {
       ctx.addIssue({ code: 'custom', path: ['training', 'managedSpot', 'maxWaitTimeInSeconds'], message: `must be at least training.maxRuntimeInSeconds (${c.training.maxRuntimeInSeconds}), as SageMaker requires` });
     }
+    for (const issue of deploymentIssues(c.endpoint.deployment, c.endpoint.initialInstanceCount)) {
+      ctx.addIssue({ code: 'custom', path: ['endpoint', 'deployment', ...issue.path], message: issue.message });
+    }
     checkInputAgainstSchema(c.dataset, ctx);
     const channels = c.dataset.channels;
     if (channels.inputMode !== 'Pipe') {
@@ -344,6 +481,7 @@ export const PipelineConfigSchema = z
     if (c.dataset.validationShare + c.dataset.holdoutShare >= 1) {
       ctx.addIssue({ code: 'custom', path: ['dataset', 'holdoutShare'], message: 'validationShare + holdoutShare must leave rows for training (sum < 1)' });
     }
+    checkEvaluationAndGate(c, ctx);
   });
 
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
@@ -373,6 +511,48 @@ export function parsePipelineConfig(input: unknown, where?: string): PipelineCon
     );
   }
   return result.data;
+}
+
+/** Slices and gate settings against the dataset schema and the predictor type. */
+function checkEvaluationAndGate(
+  c: { predictorType: PredictorType; dataset: { schema: DatasetSchema }; evaluation: { slices: z.output<typeof EvaluationSliceSchema>[] }; gate: GateSettings },
+  ctx: z.RefinementCtx,
+): void {
+  const features = c.dataset.schema.features;
+  const seen = new Set<string>();
+  c.evaluation.slices.forEach((slice, i) => {
+    const issue = (message: string, field: string = 'feature') => ctx.addIssue({ code: 'custom', path: ['evaluation', 'slices', i, field], message });
+    const column = features.findIndex((f) => f.name === slice.feature);
+    if (column < 0) return issue(`"${slice.feature}" is not a feature of dataset.schema (its features: ${features.map((f) => f.name).join(', ')})`);
+    if (seen.has(slice.feature)) issue(`"${slice.feature}" is sliced twice`);
+    seen.add(slice.feature);
+    const type = features[column].type;
+    if (type === 'categorical' && slice.edges) issue(`"${slice.feature}" is categorical: it gets one slice per value, so edges do not apply`, 'edges');
+    if (type === 'numerical' && !slice.edges) issue(`"${slice.feature}" is numerical: give bucket edges, e.g. { feature: '${slice.feature}', edges: [0, 10, 100] }`, 'edges');
+    const edges = slice.edges ?? [];
+    for (let e = 1; e < edges.length; e++) {
+      if (!(edges[e] > edges[e - 1])) ctx.addIssue({ code: 'custom', path: ['evaluation', 'slices', i, 'edges', e], message: `must be larger than the edge before it (${edges[e - 1]}); edges are strictly increasing` });
+    }
+    const argument = sliceArgument({ feature: slice.feature, column, ...(slice.edges ? { edges: slice.edges } : {}) });
+    if (argument.length > MAX_CONTAINER_ARGUMENT_LENGTH) {
+      issue(`reaches the evaluation job as a ${argument.length}-character container argument; SageMaker allows ${MAX_CONTAINER_ARGUMENT_LENGTH} (shorten the feature name or use fewer edges)`);
+    }
+  });
+  const kind = c.predictorType === 'regressor' ? 'regression' : 'classification';
+  const fits: readonly string[] = SUMMARY_METRICS[kind];
+  for (const metric of Object.keys(c.gate.thresholds)) {
+    if (!fits.includes(metric)) {
+      ctx.addIssue({ code: 'custom', path: ['gate', 'thresholds', metric], message: `a ${c.predictorType}'s evaluation has no ${metric}; its metrics are ${fits.join(', ')}` });
+    }
+  }
+  if (c.gate.significance?.test === 'mcnemar' && c.predictorType === 'regressor') {
+    ctx.addIssue({ code: 'custom', path: ['gate', 'significance', 'test'], message: "McNemar's test compares classifiers' right and wrong answers; gate a regressor with paired-bootstrap" });
+  }
+}
+
+/** The paired bootstrap's confidence level: what the gate's significance alpha asks for, 95% without one. */
+export function bootstrapConfidence(gate: GateSettings): number {
+  return 1 - (gate.significance?.alpha ?? 0.05);
 }
 
 export function isErrorMetric(metric: MetricName): boolean {

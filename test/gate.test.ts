@@ -79,9 +79,14 @@ describe('decideGate, first model', () => {
       candidate: 0.86,
       champion: null,
       improvement: null,
+      relativeImprovement: null,
       reasons: [
         'There is no champion yet, so the candidate (accuracy 0.86) is judged on the threshold alone.',
         "The candidate's accuracy 0.86 meets the threshold (at least 0.85).",
+      ],
+      checks: [
+        { check: 'first-model', outcome: 'passed', metric: 'accuracy', candidate: 0.86, reason: 'There is no champion yet, so the candidate (accuracy 0.86) is judged on the threshold alone.' },
+        { check: 'threshold', outcome: 'passed', metric: 'accuracy', required: 0.85, candidate: 0.86, reason: "The candidate's accuracy 0.86 meets the threshold (at least 0.85)." },
       ],
     });
   });

@@ -24,7 +24,7 @@ import type { TrainCandidateInput } from '../activities/training';
 import type { Champion, DatasetVersionSummary, Deployment, DriftSummary, EvaluationOutcome, ServingCheck, TrainingOutcome } from '../activities/types';
 import { InvalidConfigError, parsePipelineConfig, type PipelineConfig, type PipelineConfigInput } from '../domain/config';
 import { approvalDescription, checkApprovalRequest, type ApprovalDecision, type ApprovalRequest, type ApprovalState } from '../domain/approval';
-import { decideGate, type GateDecision } from '../domain/gate';
+import { decideGate, gatePolicy, type GateDecision } from '../domain/gate';
 import { clientToken, sageMakerName } from '../domain/job-names';
 import { describeAttempts, nextAttempt, type AttemptRecord } from '../domain/attempt-policy';
 import { isTerminalStatus, type JobStateChange, type JobType, type ModelPackageStateChange } from '../domain/sagemaker-events';
@@ -173,7 +173,9 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
   const gate = decideGate({
     candidate: evaluation.candidate,
     champion: evaluation.champion,
-    policy: { metric: config.evaluation.metric, minImprovement: config.gate.minImprovement, threshold: config.gate.threshold },
+    slices: evaluation.slices,
+    paired: evaluation.paired,
+    policy: gatePolicy(config),
   });
   run.recordGate(gate);
 
