@@ -365,6 +365,15 @@ export class CaptureLineScanner {
     return value === value ? value : numericalValue(this.text.slice(this.bounds[i]! + 1, this.bounds[i + 1]!));
   }
 
+  /**
+   * After csvRow: field i's value when it is a plain decimal reading as an integer 0 <= v < limit (then
+   * categoryAt(i) is String(v)), else -1.
+   */
+  smallIntegerAt(i: number, limit: number): number {
+    const value = this.values[i]!;
+    return value >= 0 && value < limit && (value | 0) === value ? value | 0 : -1;
+  }
+
   /** After csvRow: field i as categoricalValue reads it. */
   categoryAt(i: number): string {
     const value = this.values[i]!;
@@ -694,7 +703,7 @@ export class CaptureLineScanner {
  * divided by a power of ten, both exact, is the correctly rounded value, which is what Number() gives
  * (Clinger's fast path).
  */
-function plainDecimal(text: string, start: number, end: number): number {
+export function plainDecimal(text: string, start: number, end: number): number {
   let i = start;
   const negative = i < end && text.charCodeAt(i) === 0x2d;
   if (negative) i++;

@@ -411,12 +411,24 @@ export class NumericalProfile {
   }
 }
 
+/** Categories that are the integers 0 to SMALL_INTEGER_CATEGORIES - 1 can be added by number (addSmallInteger). */
+export const SMALL_INTEGER_CATEGORIES = 1024;
+const SMALL_INTEGER_NAMES = Array.from({ length: SMALL_INTEGER_CATEGORIES }, (_, i) => String(i));
+
 export class CategoricalProfile {
   readonly kind = 'categorical' as const;
   count = 0;
   missing = 0;
   overflow = 0;
   private readonly tally = new Map<string, number>();
+  /**
+   * Counts of small-integer categories already in the tally, not yet added to it: addSmallInteger only
+   * counts here, and the tally takes them (settle) before anyone reads it. Only counts wait, never a
+   * category's first arrival, so the tally's order and the cap are what add() alone gives.
+   */
+  private waiting: Float64Array | null = null;
+  /** The small integers whose category is in the tally, in the order they arrived. */
+  private readonly inTally: number[] = [];
 
   constructor(readonly limits: ProfileLimits = DEFAULT_PROFILE_LIMITS) {}
 
@@ -433,21 +445,60 @@ export class CategoricalProfile {
     else this.overflow++;
   }
 
+  /** add(String(value)) for an integer 0 <= value < SMALL_INTEGER_CATEGORIES, without a map lookup once its category is known. */
+  addSmallInteger(value: number): void {
+    const waiting = this.waiting;
+    if (waiting !== null && waiting[value]! > 0) {
+      waiting[value]!++;
+      this.count++;
+      return;
+    }
+    const category = SMALL_INTEGER_NAMES[value]!;
+    this.add(category);
+    const inTally = this.tally.get(category);
+    if (inTally === undefined) return;
+    // Counted from now on in `waiting`, which holds 1 + the count not yet in the tally.
+    this.waiting ??= new Float64Array(SMALL_INTEGER_CATEGORIES);
+    if (this.waiting[value] === 0) {
+      this.waiting[value] = 1;
+      this.inTally.push(value);
+    }
+  }
+
   addMissing(times = 1): void {
     this.missing += times;
   }
 
   counts(): ReadonlyMap<string, number> {
+    this.settle();
     return this.tally;
+  }
+
+  /** Adds the waiting counts to the tally. */
+  private settle(): void {
+    const waiting = this.waiting;
+    if (waiting === null) return;
+    for (const value of this.inTally) {
+      const more = waiting[value]! - 1;
+      if (more === 0) continue;
+      const category = SMALL_INTEGER_NAMES[value]!;
+      this.tally.set(category, this.tally.get(category)! + more);
+      waiting[value] = 1;
+    }
   }
 
   /** Over the cap, the most frequent categories stay (ties by name) and the rest join the overflow. */
   merge(other: CategoricalProfile): void {
+    this.settle();
+    other.settle();
     this.count += other.count;
     this.missing += other.missing;
     this.overflow += other.overflow;
     for (const [category, n] of other.tally) this.tally.set(category, (this.tally.get(category) ?? 0) + n);
     if (this.tally.size <= this.limits.categories) return;
+    // Categories leave the tally: the small integers known to be in it start again from add().
+    this.waiting = null;
+    this.inTally.length = 0;
     const ranked = [...this.tally].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const [category, n] of ranked.slice(this.limits.categories)) {
       this.tally.delete(category);
@@ -456,6 +507,7 @@ export class CategoricalProfile {
   }
 
   toJSON(): CategoricalProfileJson {
+    this.settle();
     return {
       kind: 'categorical',
       count: this.count,
@@ -466,6 +518,7 @@ export class CategoricalProfile {
   }
 
   toState(): CategoricalProfileState {
+    this.settle();
     return { kind: 'categorical', count: this.count, missing: this.missing, overflow: this.overflow, tally: [...this.tally] };
   }
 

@@ -2,11 +2,12 @@
 // the champion's training split (headerless CSV, label first). Pure and line-at-a-time, so the worker
 // and the processing job run the same code whatever reads the bytes. A line that cannot be read is
 // counted, with a few examples, and never stops the fold.
-import { CaptureFormatError, CaptureLineScanner, captureFieldRows, categoricalField, categoricalValue, numericalField, numericalValue, parseCaptureLine } from '../capture';
+import { CaptureFormatError, CaptureLineScanner, captureFieldRows, categoricalValue, categoryOfPlainDecimal, numericalField, numericalValue, parseCaptureLine, plainDecimal } from '../capture';
 import {
   DatasetProfile,
   DEFAULT_PROFILE_LIMITS,
   mixSeed,
+  SMALL_INTEGER_CATEGORIES,
   type DatasetProfileJson,
   type DatasetProfileState,
   type FeatureProfile,
@@ -201,7 +202,11 @@ export class CaptureWindowProfile {
     for (let i = 0; i < ordered.length; i++) {
       const profile = ordered[i]!;
       if (profile.kind === 'numerical') pending.add(i, scan.numberAt(i));
-      else profile.add(scan.categoryAt(i));
+      else {
+        const small = scan.smallIntegerAt(i, SMALL_INTEGER_CATEGORIES);
+        if (small >= 0) profile.addSmallInteger(small);
+        else profile.add(scan.categoryAt(i));
+      }
     }
     pending.endRow();
     this.stats.records++;
@@ -279,7 +284,12 @@ export class DatasetSplitProfile {
       const to = i + 1 === this.ordered.length ? end : text.indexOf(',', from);
       const profile = this.ordered[i]!;
       if (profile.kind === 'numerical') this.pending.add(i, numericalField(text, from, to));
-      else profile.add(categoricalField(text, from, to));
+      else {
+        // categoricalField(text, from, to), a small integer by number.
+        const value = plainDecimal(text, from, to);
+        if (value >= 0 && value < SMALL_INTEGER_CATEGORIES && (value | 0) === value) profile.addSmallInteger(value | 0);
+        else profile.add(value === value ? categoryOfPlainDecimal(value) : categoricalValue(text.slice(from, to)));
+      }
       from = to + 1;
     }
     this.pending.endRow();
