@@ -153,7 +153,7 @@ export class NumericalProfile {
     if (this.exact) {
       if (this.exactLength < this.limits.exactValues) {
         if (this.exactLength === this.exact.length) {
-          const grown = new Float64Array(Math.min(this.limits.exactValues, this.exact.length * 2));
+          const grown = new Float64Array(this.exactRoom(this.exactLength + 1));
           grown.set(this.exact);
           this.exact = grown;
         }
@@ -233,7 +233,7 @@ export class NumericalProfile {
     if (this.exact) {
       from = Math.min(n, this.limits.exactValues - this.exactLength);
       if (this.exactLength + from > this.exact.length) {
-        const grown = new Float64Array(Math.min(this.limits.exactValues, Math.max(this.exactLength + from, this.exact.length * 2)));
+        const grown = new Float64Array(this.exactRoom(this.exactLength + from));
         grown.set(this.exact.subarray(0, this.exactLength));
         this.exact = grown;
       }
@@ -243,6 +243,16 @@ export class NumericalProfile {
       if (from < n) this.dropExactValues();
     }
     if (from < n) this.kll!.updateAll(finite.subarray(from));
+  }
+
+  /**
+   * Room for at least `needed` kept values (at most the limit): doubling while few, then 16,384 or the
+   * limit at once, so a fold of a large object allocates the room for its values a handful of times, not
+   * a dozen (every allocation is memory the garbage collector later has to find).
+   */
+  private exactRoom(needed: number): number {
+    const doubled = this.exact!.length * 2;
+    return Math.min(this.limits.exactValues, Math.max(needed, doubled < 2048 ? doubled : Math.max(doubled, 16_384)));
   }
 
   /** Folds another profile of the same feature into this one. */
