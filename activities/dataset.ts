@@ -329,6 +329,17 @@ class OriginTable {
     const colon = ref.indexOf(':');
     return `${this.uris[Number(ref.slice(0, colon))]}:${ref.slice(colon + 1)}`;
   }
+
+  private readonly jsonPrefixes: string[] = [];
+
+  /** jsonString(resolve(ref)), without building the origin: the URI's quoted text is kept, and a line number needs no escaping. */
+  json(ref: string): string {
+    const colon = ref.indexOf(':');
+    const id = Number(ref.slice(0, colon));
+    let prefix = this.jsonPrefixes[id];
+    if (prefix === undefined) this.jsonPrefixes[id] = prefix = jsonString(`${this.uris[id]}:`).slice(0, -1);
+    return `${prefix}${ref.slice(colon + 1)}"`;
+  }
 }
 
 function deserialize(line: string, origins: OriginTable): Observation {
@@ -392,9 +403,21 @@ export function sortByHash(lines: string[]): void {
   for (let b = 0; b < n; b++) {
     const from = starts[b]!;
     const to = starts[b + 1]!;
-    if (to - from > 1) {
+    if (to - from > 32) {
+      // Many sightings of one key, or hashes that are not uniform: a full sort.
       const group = sorted.slice(from, to).sort();
       for (let k = 0; k < group.length; k++) sorted[from + k] = group[k]!;
+      continue;
+    }
+    // Insertion sort: a bucket holds a few lines (string < compares code units, as sort() does).
+    for (let k = from + 1; k < to; k++) {
+      const line = sorted[k]!;
+      let m = k - 1;
+      while (m >= from && sorted[m]! > line) {
+        sorted[m + 1] = sorted[m]!;
+        m--;
+      }
+      sorted[m + 1] = line;
     }
   }
   for (let i = 0; i < n; i++) lines[i] = sorted[i]!;
@@ -847,8 +870,13 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
                   if (!parsed.ok) throw new ParentCorrupt(`parent dataset version ${plan.parent.versionId} is corrupt at ${uri}:${raw.number}: ${parsed.reason}`);
                   row = { label: parsed.row.label, features: featuresText(parsed.row.features) };
                 }
+                // serialize() of the row's observation (its key is its hash; no time), built directly.
                 const key = contentKey(row.features, sha256Hex);
-                o = { key, hash: key, label: row.label, features: row.features, time: null, order: order++, parentSplit: split, origin: `${uri}:${raw.number}` };
+                counts.inputs.parentRows++;
+                const wait = index.add(key, `${key}\t\t${row.label}\t${row.features}\t\t${order++}\t${split}\t${origins.ref(uri, raw.number)}\n`);
+                if (wait) await wait;
+                progress.linesRead++;
+                continue;
               }
               counts.inputs.parentRows++;
               note(o.time);
@@ -879,11 +907,13 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
           const row = csvInput && raw.bytes.length <= maxLineBytes ? canonicalCsv(raw.bytes, width, classes, classNames) : null;
           let o: Observation;
           if (row) {
+            // serialize() of the row's observation (its key is its hash; the source's time), built directly.
             counts.inputs.newLines++;
             const key = contentKey(row.features, sha256Hex);
-            const time = sourceTime;
-            note(time);
-            o = { key, hash: key, label: row.label, features: row.features, time, order: order++, parentSplit: null, origin: '' };
+            note(sourceTime);
+            const wait = index.add(key, `${key}\t\t${row.label}\t${row.features}\t${sourceTime ?? ''}\t${order++}\t\t${origins.ref(source.uri, raw.number)}\n`);
+            if (wait) await wait;
+            continue;
           } else {
             const text = raw.bytes.toString('utf8');
             if (text.trim() === '') {
@@ -923,6 +953,8 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
     let timed = 0;
     let untimed = 0;
 
+    // Rows seen once are written straight from their lines unless retention needs their times.
+    const direct = ageFloor === null && rowCap === undefined && !plan.retention.recencyWeights;
     for await (const lines of index.partitionsInOrder()) {
       opts.signal?.throwIfAborted();
       // Lines begin with the placement hash: sorted, a key's observations sit together, in hash order.
@@ -949,8 +981,12 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
         const hash = lines[i]!.slice(0, lines[i]!.indexOf('\t'));
         let j = i + 1;
         while (j < lines.length && lines[j]!.startsWith(hash) && lines[j]![hash.length] === '\t') j++;
-        if (j === i + 1) {
-          // One sighting of the key (most rows): nothing to resolve.
+        if (j === i + 1 && direct) {
+          // One sighting of the key (most rows), and nothing about the row's age matters: written from its line as it is.
+          const wait = emitLine(lines[i]!, hash.length);
+          if (wait) await wait;
+        } else if (j === i + 1) {
+          // One sighting of the key: nothing to resolve.
           const o = deserialize(lines[i]!, origins);
           const wait = take(o, o.parentSplit ?? splitFor(o.hash, plan.shares), o.parentSplit === null);
           if (wait) await wait;
@@ -1075,6 +1111,41 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
       spilled: index.spilled,
       partitions: index.partitionCount,
     };
+
+    /**
+     * What take() and emit() do for a row seen once when no retention setting is made (no age floor, no
+     * row cap, no recency copies), straight from its serialized line: the same counts and the same bytes,
+     * without parsing the line into an Observation and printing it again.
+     */
+    function emitLine(line: string, hashEnd: number): Promise<void> | undefined {
+      const keyEnd = line.indexOf('\t', hashEnd + 1);
+      const labelEnd = line.indexOf('\t', keyEnd + 1);
+      const featuresEnd = line.indexOf('\t', labelEnd + 1);
+      const timeEnd = line.indexOf('\t', featuresEnd + 1);
+      const orderEnd = line.indexOf('\t', timeEnd + 1);
+      const splitEnd = line.indexOf('\t', orderEnd + 1);
+      const hash = line.slice(0, hashEnd);
+      const label = line.slice(keyEnd + 1, labelEnd);
+      const features = line.slice(labelEnd + 1, featuresEnd);
+      const parentSplit = splitEnd > orderEnd + 1 ? (line.slice(orderEnd + 1, splitEnd) as Split) : null;
+      const split = parentSplit ?? splitFor(hash, plan.shares);
+      if (parentSplit === null) counts.new++;
+      counts.splits[split]++;
+      if (classes !== undefined) {
+        const b = classBalanceBySplit[split];
+        b[label] = (b[label] ?? 0) + 1;
+      }
+      if (split === 'train') counts.trainLines++;
+      const key = keyEnd === hashEnd + 1 ? `"${hash}"` : jsonString(unescapeField(line.slice(hashEnd + 1, keyEnd)));
+      const time = timeEnd === featuresEnd + 1 ? 'null' : isoTime(Number(line.slice(featuresEnd + 1, timeEnd)));
+      const csvLine = `${label},${features}\n`;
+      const waits = [
+        csv[split].write(csvLine),
+        gzipped && split !== 'holdout' ? gzipped[split].write(csvLine) : undefined,
+        rows[split].write(`{"features":"${features}","label":${label},"key":${key},"time":${time},"origin":${origins.json(line.slice(splitEnd + 1))}}\n`),
+      ];
+      return waits[0] || waits[1] || waits[2] ? Promise.all(waits).then(() => undefined) : undefined;
+    }
 
     /** Writes a kept row; returns a promise only when a writer needs waiting on before it takes more. */
     function emit(row: KeptRow): Promise<void> | undefined {
