@@ -405,8 +405,11 @@ export const PipelineConfigSchema = z
       maxRuntimeInSeconds: z.number().int().min(1).max(432_000).default(3600),
       /** Features whose slices are scored on their own (docs/gate.md); at most 20, each one container argument. */
       slices: z.array(EvaluationSliceSchema).max(20).default([]),
-      /** Values of a categorical slice feature with a slice of their own; rarer values share one "other" slice. */
-      maxSliceValues: z.number().int().min(1).max(1000).default(50),
+      /**
+       * Values of a categorical slice feature with a slice of their own; rarer values share one "other" slice.
+       * At most 50: slices and their gate checks travel in the run's history, under Temporal's 2 MB payload limit.
+       */
+      maxSliceValues: z.number().int().min(1).max(50).default(50),
       /** The paired bootstrap of the primary metric's improvement; its confidence is 1 - gate.significance.alpha (0.95 without). */
       bootstrap: z
         .object({
