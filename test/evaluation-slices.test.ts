@@ -210,6 +210,37 @@ describe('evaluation job: slices, paired statistics and holdout predictions', ()
     assert.equal(line.champion, null);
   });
 
+  it('a regressor: slices with rmse and mae, no McNemar, the rmse improvement bootstrapped; multiclass answers carry every probability', async () => {
+    const root = path.join(scratch, 'other-types');
+    // y = 2x + 1 for the candidate; the champion predicts x + 1. Errors: candidate 0, 0, 1, 1; champion 1, 0, 0, 3.
+    const candidate = await modelDir(path.join(root, 'candidate'), model({ predictor_type: 'regressor', num_classes: null, feature_dim: 1, weights: [[2]], bias: [1], feature_mean: [0], feature_std: [1] }));
+    const champion = await modelDir(path.join(root, 'champion'), model({ predictor_type: 'regressor', num_classes: null, feature_dim: 1, weights: [[1]], bias: [1], feature_mean: [0], feature_std: [1], training_job_name: 'champion-job' }));
+    await mkdir(path.join(root, 'holdout'), { recursive: true });
+    await writeFile(path.join(root, 'holdout', 'h.csv'), '3,1\n1,0\n0,-1\n6,2\n');
+    const out = path.join(root, 'out');
+    const args = ['--candidate', candidate, '--champion', champion, '--holdout', path.join(root, 'holdout'), '--output', out, '--slice={"feature":"x","column":0,"edges":[0.5]}', '--metric=rmse'];
+    const { code, output: log } = await run('evaluation/evaluate.ts', args, { OPT_ML: path.join(root, 'opt_ml') }).exited;
+    assert.equal(code, 0, log);
+    const regression = JSON.parse(await readFile(path.join(out, 'evaluation.json'), 'utf8'));
+    assert.deepEqual(regression.slices.map((s: any) => [s.name, s.rows, s.candidate.mae, s.champion.mae]), [['x < 0.5', 2, 0.5, 0], ['x >= 0.5', 2, 0.5, 2]]);
+    assert.equal(regression.paired.mcnemar, null);
+    // rmse: candidate sqrt(2/4), champion sqrt(10/4); lower is better, so the improvement is champion - candidate.
+    assert.ok(Math.abs(regression.paired.bootstrap.observed_improvement - (Math.sqrt(2.5) - Math.sqrt(0.5))) < 1e-12);
+    assert.equal(regression.paired.bootstrap.metric, 'rmse');
+    const first = JSON.parse((await readFile(path.join(out, 'holdout-predictions.jsonl'), 'utf8')).split('\n')[0]);
+    assert.deepEqual(first, { candidate: { score: 3 }, champion: { score: 2 }, label: 3 });
+
+    const multiRoot = path.join(scratch, 'multiclass');
+    const three = await modelDir(path.join(multiRoot, 'candidate'), model({ predictor_type: 'multiclass_classifier', num_classes: 3, feature_dim: 1, weights: [[1], [0], [-1]], bias: [0, 0, 0], feature_mean: [0], feature_std: [1] }));
+    await mkdir(path.join(multiRoot, 'holdout'), { recursive: true });
+    await writeFile(path.join(multiRoot, 'holdout', 'h.csv'), '0,2\n2,-2\n1,0\n');
+    const multiOut = path.join(multiRoot, 'out');
+    const multi = await run('evaluation/evaluate.ts', ['--candidate', three, '--holdout', path.join(multiRoot, 'holdout'), '--output', multiOut], { OPT_ML: path.join(multiRoot, 'opt_ml') }).exited;
+    assert.equal(multi.code, 0, multi.output);
+    const answers = (await readFile(path.join(multiOut, 'holdout-predictions.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(answers.map((a) => [a.candidate.predicted_label, a.candidate.score.length, a.label]), [[0, 3, 0], [2, 3, 2], [0, 3, 1]]);
+  });
+
   it('refuses a slice column the holdout lacks and a metric that does not fit, as ClientErrors', async () => {
     const root = path.join(scratch, 'refused');
     const candidate = await modelDir(path.join(root, 'candidate'), model({}));
