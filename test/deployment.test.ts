@@ -257,6 +257,26 @@ describe('deployCandidate', () => {
     }
   });
 
+  test('a first model that never gets healthy: failed, nothing serves; the next deployment replaces the Failed endpoint', async () => {
+    const config = pipelineConfig(`churn-${++endpoints}`);
+    const input = deployInput(config, 1, null, 'first');
+    await sagemaker.send(
+      new CreateModelCommand({ ModelName: input.modelName, ExecutionRoleArn: config.roleArn, PrimaryContainer: { ModelPackageName: packages[1] }, Tags: [{ Key: 'local-sagemaker:faults', Value: 'unhealthy' }] }),
+    );
+    const failed = await run(deployCandidate, sagemaker, POLLING, input);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.created, true);
+    assert.equal(failed.servingConfig, null);
+    assert.match(failed.reason!, /did not pass the ping health check/);
+    assert.equal((await run(deployCandidate, sagemaker, POLLING, input)).status, 'failed', 'a retry reports the same, creating nothing');
+    assert.equal(count('CreateEndpoint', config.endpoint.name), 1);
+
+    const next = await run(deployCandidate, sagemaker, POLLING, deployInput(config, 2, null, 'second'));
+    assert.equal(next.status, 'deployed', next.reason);
+    assert.equal(count('DeleteEndpoint', config.endpoint.name), 1);
+    assert.deepEqual(await answers(config.endpoint.name), [2, 2, 2]);
+  });
+
   test('the DeploymentConfig sent is the configured one', async () => {
     const { config, champion } = await endpointServing(1, {
       trafficRouting: 'LINEAR',

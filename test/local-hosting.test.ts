@@ -49,6 +49,7 @@ process.on('SIGTERM', () => process.exit(0));
 
 let workDir: string;
 let s3Server: LocalS3;
+let s3: S3Client;
 let local: LocalSageMaker;
 let sagemaker: SageMakerClient;
 let runtime: SageMakerRuntimeClient;
@@ -57,7 +58,7 @@ before(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), 'local-hosting-test-'));
   await writeFile(path.join(workDir, 'serve.ts'), SERVE);
   s3Server = await startLocalS3({ directory: path.join(workDir, 's3'), buckets: [BUCKET] });
-  const s3 = new S3Client({ region: REGION, endpoint: s3Server.endpoint, credentials: LOCAL_S3_CREDENTIALS, forcePathStyle: true });
+  s3 = new S3Client({ region: REGION, endpoint: s3Server.endpoint, credentials: LOCAL_S3_CREDENTIALS, forcePathStyle: true });
   local = await startLocalSageMaker({
     dataDir: path.join(workDir, 'sagemaker'),
     s3,
@@ -294,6 +295,49 @@ describe('rollbacks', () => {
     } finally {
       local.setAlarmState('latency-p99', 'OK');
       local.setAlarmState('unrelated', 'OK');
+    }
+  });
+
+  test('a rollout still running past MaximumExecutionTimeoutInSeconds is rolled back', async () => {
+    // A server of its own at 1000 simulated seconds per real one: the shortest timeout SageMaker allows is 600 s.
+    const fast = await startLocalSageMaker({
+      dataDir: path.join(workDir, 'sagemaker-fast'),
+      s3,
+      stopGraceSeconds: 1,
+      timeScale: 1000,
+      images: { 'test-serve': { serve: path.join(workDir, 'serve.ts') } },
+    });
+    try {
+      const client = new SageMakerClient({ region: REGION, endpoint: fast.endpoint, credentials: LOCAL_S3_CREDENTIALS });
+      for (const version of [1, 2]) {
+        await client.send(new CreateModelCommand({ ModelName: `m${version}`, ExecutionRoleArn: ROLE, PrimaryContainer: { Image: IMAGE, ModelDataUrl: `s3://${BUCKET}/models/v${version}/model.tar.gz` } }));
+        await client.send(
+          new CreateEndpointConfigCommand({ EndpointConfigName: `c${version}`, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: `m${version}`, InitialInstanceCount: 4, InstanceType: 'ml.m5.large' }] }),
+        );
+      }
+      const describe = () => client.send(new DescribeEndpointCommand({ EndpointName: 'ep' }));
+      const settle = async () => {
+        for (let e = await describe(); ; e = await describe()) {
+          if (settled(e)) return e;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      await client.send(new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'c1' }));
+      assert.equal((await settle()).EndpointStatus, 'InService');
+      // The waits (20 s + 580 s) fit under 601 s; with the fleet's provisioning before them, the rollout does not.
+      await client.send(
+        new UpdateEndpointCommand({
+          EndpointName: 'ep',
+          EndpointConfigName: 'c2',
+          DeploymentConfig: blueGreen({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 2 }, WaitIntervalInSeconds: 20 }, { baking: 580, timeout: 601 }),
+        }),
+      );
+      const done = await settle();
+      assert.equal(done.EndpointStatus, 'InService');
+      assert.equal(done.EndpointConfigName, 'c1');
+      assert.equal(done.FailureReason, 'Deployment was rolled back because it did not complete within MaximumExecutionTimeoutInSeconds (601 seconds).');
+    } finally {
+      await fast.close();
     }
   });
 
