@@ -125,14 +125,18 @@ export interface GateInput {
 }
 
 export function decideGate(input: GateInput): GateDecision {
-  const { candidate: candidateMetrics, champion: championMetrics, policy } = input;
-  const slices = Array.isArray(input.slices) ? input.slices : [];
+  const { candidate: candidateMetrics, champion: championMetrics } = input;
+  // Activities' results and configs cross JSON and versions: whatever arrives is judged, never thrown on.
+  const policyGiven = !!input.policy && typeof input.policy === 'object';
+  const policy: GatePolicy = policyGiven ? input.policy : { metric: 'accuracy', minImprovement: 0 };
+  const slices = Array.isArray(input.slices) ? input.slices.filter((s): s is SliceMetrics => !!s && typeof s === 'object') : [];
   const { metric } = policy;
   const lowerIsBetter = isErrorMetric(metric);
   const direction = lowerIsBetter ? 'lower is better' : 'higher is better';
   const checks: GateCheck[] = [];
   const add = (check: GateCheck) => checks.push(check);
   const failPolicy = (reason: string) => add({ check: 'policy', outcome: 'failed', reason });
+  if (!policyGiven) failPolicy(`The gate was given no policy (${String(input.policy)}), so it cannot judge the candidate.`);
 
   // The policy itself: a config that slipped past validation must reject, not throw.
   const absolute = typeof policy.minImprovement === 'number' ? policy.minImprovement : (policy.minImprovement?.absolute ?? 0);

@@ -331,3 +331,41 @@ describe('the gate config', () => {
     assert.match(issues(config((c) => (c.gate = { significance: { test: 'wilcoxon' } }))), /gate\.significance/);
   });
 });
+
+describe('never throws', () => {
+  it('judges a thousand random, malformed inputs without throwing', async () => {
+    const { seededRandom } = await import('../domain/seeded-random');
+    const random = seededRandom(42);
+    const pick = <T>(values: T[]): T => values[Math.floor(random() * values.length)];
+    const junk = (): any => pick([undefined, null, NaN, Infinity, -1, 0, 0.5, 2, 'x', {}, [], { min: 'a' }, { accuracy: 0.9 }, true]);
+    const metrics = (): any => pick([{ accuracy: random(), f1: junk(), rmse: junk() }, {}, null, junk()]);
+    for (let i = 0; i < 1000; i++) {
+      const input: any = {
+        candidate: metrics(),
+        champion: pick([null, metrics()]),
+        slices: pick([undefined, junk(), [null, { name: 's', rows: junk(), candidate: metrics(), champion: metrics() }], [slice('a = 1', 100, random(), random())]]),
+        paired: pick([undefined, null, junk(), { discordantPairs: { candidateOnlyCorrect: junk(), championOnlyCorrect: 3 }, bootstrap: { metric: 'accuracy', lower: junk(), upper: junk(), confidence: junk() } }]),
+        policy: pick([
+          undefined,
+          junk(),
+          { metric: pick(['accuracy', 'rmse', 'nonsense', junk()]), minImprovement: pick([junk(), { relative: junk() }]), threshold: junk(), thresholds: pick([junk(), { accuracy: junk() }]), sliceTolerance: junk(), minSliceRows: junk(), significance: pick([junk(), { test: pick(['mcnemar', 'paired-bootstrap', 'x']), alpha: junk() }]) },
+        ]),
+      };
+      let d: GateDecision;
+      try {
+        d = decideGate(input);
+      } catch (err) {
+        assert.fail(`threw on ${JSON.stringify(input)}: ${(err as Error).stack}`);
+      }
+      assert.ok(d.decision === 'promote' || d.decision === 'reject');
+      assert.ok(d.reasons.length > 0, `no reason for ${JSON.stringify(input)}`);
+      assert.deepEqual(d.reasons, d.checks.map((c) => c.reason));
+    }
+  });
+});
+
+it('no policy at all is a reject that says so', () => {
+  const d = decideGate({ candidate: { accuracy: 0.9 }, champion: null, policy: undefined as any });
+  assert.equal(d.decision, 'reject');
+  assert.equal(d.reasons[0], 'The gate was given no policy (undefined), so it cannot judge the candidate.');
+});
