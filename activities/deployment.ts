@@ -158,7 +158,14 @@ async function ensureServing(sagemaker: SageMakerClient, polling: JobPolling, in
     }
     if (status === 'Failed') {
       if (endpoint.EndpointConfigName === target) {
-        return { status: 'failed', servingConfig: null, reason: endpoint.FailureReason ?? 'SageMaker gave no FailureReason', created, reattached, lastModified: endpoint.LastModifiedTime };
+        return {
+          status: 'failed',
+          servingConfig: null,
+          reason: endpoint.FailureReason ?? 'SageMaker gave no FailureReason',
+          created,
+          reattached: reattached || !created,
+          lastModified: endpoint.LastModifiedTime,
+        };
       }
       // A Failed endpoint serves nothing and takes no update; DeleteEndpoint is the only way forward.
       if (!input.mayCreate) {
@@ -172,7 +179,8 @@ async function ensureServing(sagemaker: SageMakerClient, polling: JobPolling, in
       continue;
     }
     if (endpoint.EndpointConfigName === target) {
-      return { status: 'deployed', servingConfig: target, created, reattached, lastModified: endpoint.LastModifiedTime };
+      // Nothing issued by this call: an earlier attempt's create or update had already done it.
+      return { status: 'deployed', servingConfig: target, created, reattached: reattached || (!issued && !created), lastModified: endpoint.LastModifiedTime };
     }
     // In service on another config: either our update has not gone out yet, or it went out and ended here.
     const lastModified = endpoint.LastModifiedTime?.getTime() ?? 0;

@@ -226,12 +226,14 @@ describe('deployCandidate', () => {
     const deployed = await run(deployCandidate, sagemaker, POLLING, input);
     assert.equal(deployed.status, 'deployed', deployed.reason);
     assert.equal(deployed.created, false);
+    assert.equal(deployed.reattached, false, 'this call issued the update');
     assert.equal(deployed.servingConfig, input.endpointConfigName);
     assert.deepEqual(await answers(config.endpoint.name), [2, 2, 2]);
 
     const updates = count('UpdateEndpoint', config.endpoint.name);
     const again = await run(deployCandidate, sagemaker, POLLING, input);
     assert.equal(again.status, 'deployed');
+    assert.equal(again.reattached, true, 'found done, not issued');
     assert.equal(count('UpdateEndpoint', config.endpoint.name), updates, 'a re-run issues no second update');
   });
 
