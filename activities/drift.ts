@@ -67,7 +67,7 @@ import {
   writeViolations,
   type ModelMonitorCheckResult,
 } from '../domain/model-monitor';
-import type { DatasetManifest } from '../domain/dataset-version';
+import { isCurrentManifest, type DatasetVersionManifest, type LegacyManifest } from '../domain/dataset-merge/manifest';
 import { sageMakerName } from '../domain/job-names';
 import { runTags } from '../domain/sagemaker-events';
 import { getJson, getText, listObjects, putJson, putText, s3Join } from './s3-objects';
@@ -182,7 +182,10 @@ export interface DriftJobSpec {
   readConcurrency: number;
   /** The manifest's prefix: a capture file at relative path p is named `${captureS3Uri}/${p}` in examples. */
   captureS3Uri: string;
-  /** The baseline split's URI, to name it in examples. */
+  /**
+   * The baseline split's URI, to name it in examples: the object's, for a split of one object; for a split
+   * of several, the prefix they share (each is then named `${baselineUri}/${relative path}`).
+   */
   baselineUri: string;
 }
 
@@ -213,8 +216,14 @@ interface ProfiledSides {
 
 /** The baseline as read: a dataset version's training split (profiled), or a Model Monitor baseline's files (already a profile). */
 type Baseline =
-  | { kind: 'dataset'; manifest: DatasetManifest; split: ObjectRef; features: ProfiledFeature[] }
+  | { kind: 'dataset'; manifest: DatasetVersionManifest | LegacyManifest; split: TrainSplit; features: ProfiledFeature[] }
   | { kind: 'model-monitor'; statisticsUri: string; constraintsUri: string; reference: StageReference & { kind: 'model-monitor' } };
+
+/** A dataset version's training split: its first object's URI (the report names it) and every object, in order. */
+interface TrainSplit {
+  uri: string;
+  objects: ObjectRef[];
+}
 
 const PROCESSING = '/opt/ml/processing';
 const GIB = 1024 ** 3;
@@ -242,7 +251,7 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
   const window: CaptureWindow = { captureS3Uri, endpoint: config.endpoint.name, variant: config.endpoint.variant, from, to };
   const captureObjects = await listCaptureObjects(s3, { ...window, concurrency: config.drift.readConcurrency, signal });
   const split = baseline.kind === 'dataset' ? baseline.split : null;
-  const bytes = (split?.size ?? 0) + captureObjects.reduce((n, o) => n + o.size, 0);
+  const bytes = (split?.objects ?? []).reduce((n, o) => n + o.size, 0) + captureObjects.reduce((n, o) => n + o.size, 0);
   const threshold = config.drift.processingJobAboveBytes;
   const image = config.drift.processingJob.image;
   const heartbeat = throttled((progress: ProfilingProgress) => context.heartbeat(progress), 1000);
@@ -251,7 +260,7 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
   // otherwise it gets an empty baseline and the worker reads the split (or the baseline is Model Monitor's).
   const splitOnJob = baseline.kind === 'dataset' && sameFeatures(baseline.features, features);
   const profileSplitHere = () =>
-    baseline.kind === 'dataset' ? profileDatasetObjects(s3ObjectSource(s3), [baseline.split], { ...options, features: baseline.features }) : Promise.resolve(null);
+    baseline.kind === 'dataset' ? profileDatasetObjects(s3ObjectSource(s3), baseline.split.objects, { ...options, features: baseline.features }) : Promise.resolve(null);
 
   let current: ProfiledSides['current'];
   let splitProfile: ProfiledSides['reference'] | null;
@@ -259,14 +268,14 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
   if (bytes > threshold && image && jobs) {
     const jobName = sageMakerName({ model: config.model, kind: 'drift', workflowId, runId });
     const jobUri = s3Join(runUri, 'drift-job');
-    const jobBaseline: ObjectRef = splitOnJob ? split! : { uri: s3Join(jobUri, 'empty-baseline', 'empty.csv'), size: 0 };
+    const jobBaseline: ObjectRef[] = splitOnJob ? split!.objects : [{ uri: s3Join(jobUri, 'empty-baseline', 'empty.csv'), size: 0 }];
     const [job, here] = await Promise.all([
       profileInProcessingJob(s3, jobs, {
         config,
         image,
         jobName,
         jobUri,
-        spec: { features, window: { from: from.toISOString(), to: to.toISOString() }, limits, readConcurrency: config.drift.readConcurrency, captureS3Uri, baselineUri: jobBaseline.uri },
+        spec: { features, window: { from: from.toISOString(), to: to.toISOString() }, limits, readConcurrency: config.drift.readConcurrency, captureS3Uri, baselineUri: jobBaseline.length === 1 ? jobBaseline[0]!.uri : sharedPrefix(jobBaseline).replace(/\/+$/, '') },
         captureObjects,
         baseline: jobBaseline,
         emptyBaseline: !splitOnJob,
@@ -404,9 +413,14 @@ async function readBaseline(s3: S3Client, config: PipelineConfig, champion: Cham
   if (!champion.datasetManifestUri) {
     throw ApplicationFailure.nonRetryable(`champion ${champion.modelPackageArn} records no DatasetManifestUri, so there is no baseline to compare with`, 'LineageMissing');
   }
-  const manifest = await getJson<DatasetManifest>(s3, champion.datasetManifestUri);
-  const split: ObjectRef = { uri: manifest.splits.train.uri, size: await objectSize(s3, manifest.splits.train.uri) };
-  return { kind: 'dataset', manifest, split, features: manifest.schema?.features ?? config.dataset.schema.features };
+  const manifest = await getJson<DatasetVersionManifest | LegacyManifest>(s3, champion.datasetManifestUri);
+  const train = manifest.splits.train;
+  // A version written as dataset-version/2 lists every CSV object of the split (a large split is written
+  // as several); an older one has one object per split.
+  const listed = isCurrentManifest(manifest) && Array.isArray(manifest.splits.train.objects) && manifest.splits.train.objects.length > 0 ? manifest.splits.train.objects : null;
+  const objects: ObjectRef[] = listed ? listed.map((o) => ({ uri: o.uri, size: o.bytes })) : [{ uri: train.uri, size: await objectSize(s3, train.uri) }];
+  const schema = (manifest as { schema?: { features?: ProfiledFeature[] } }).schema;
+  return { kind: 'dataset', manifest, split: { uri: train.uri, objects }, features: schema?.features ?? config.dataset.schema.features };
 }
 
 /** A Model Monitor file from S3, parsed; a missing object or a malformed file fails the stage for good, naming the file. */
@@ -449,7 +463,8 @@ async function profileInProcessingJob(
     jobUri: string;
     spec: DriftJobSpec;
     captureObjects: ObjectRef[];
-    baseline: ObjectRef;
+    /** The split's objects: one is the input itself, several go in through a manifest (baseline.manifest). */
+    baseline: ObjectRef[];
     /** The baseline input is an empty object, written with the other inputs: the job profiles the window only. */
     emptyBaseline: boolean;
     bytes: number;
@@ -464,7 +479,14 @@ async function profileInProcessingJob(
   const outputUri = s3Join(jobUri, 'output');
   const capturePrefix = `${spec.captureS3Uri.replace(/\/+$/, '')}/`;
 
-  const inputs: ProcessingInput[] = [s3Input('spec', specUri, 'S3Prefix', `${PROCESSING}/input/spec`), s3Input('baseline', job.baseline.uri, 'S3Prefix', `${PROCESSING}/input/baseline`)];
+  const baselineManifestUri = s3Join(jobUri, 'baseline.manifest');
+  const baselinePrefix = sharedPrefix(job.baseline);
+  const inputs: ProcessingInput[] = [
+    s3Input('spec', specUri, 'S3Prefix', `${PROCESSING}/input/spec`),
+    job.baseline.length === 1
+      ? s3Input('baseline', job.baseline[0]!.uri, 'S3Prefix', `${PROCESSING}/input/baseline`)
+      : s3Input('baseline', baselineManifestUri, 'ManifestFile', `${PROCESSING}/input/baseline`),
+  ];
   // An empty window has nothing to download (SageMaker refuses an input with no objects).
   if (job.captureObjects.length > 0) inputs.push(s3Input('capture', manifestUri, 'ManifestFile', `${PROCESSING}/input/capture`));
   const request: CreateProcessingJobCommandInput = {
@@ -500,7 +522,8 @@ async function profileInProcessingJob(
       // Written only when the job does not exist yet: a job already running keeps the inputs it was given.
       await putJson(s3, manifestUri, [{ prefix: capturePrefix }, ...job.captureObjects.map((o) => relativeTo(capturePrefix, o.uri))]);
       await putJson(s3, specUri, spec);
-      if (job.emptyBaseline) await putText(s3, job.baseline.uri, '');
+      if (job.emptyBaseline) await putText(s3, job.baseline[0]!.uri, '');
+      if (job.baseline.length > 1) await putJson(s3, baselineManifestUri, [{ prefix: baselinePrefix }, ...job.baseline.map((o) => relativeTo(baselinePrefix, o.uri))]);
       await sagemaker.send(new CreateProcessingJobCommand(request));
     },
   });
@@ -531,6 +554,13 @@ async function profileInProcessingJob(
 
 function s3Input(name: string, uri: string, type: 'S3Prefix' | 'ManifestFile', localPath: string): ProcessingInput {
   return { InputName: name, S3Input: { S3Uri: uri, LocalPath: localPath, S3DataType: type, S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' } };
+}
+
+/** The longest prefix ending in '/' that every object's URI starts with. */
+function sharedPrefix(objects: readonly ObjectRef[]): string {
+  let prefix = objects[0]!.uri.slice(0, objects[0]!.uri.lastIndexOf('/') + 1);
+  for (const o of objects) while (!o.uri.startsWith(prefix)) prefix = prefix.slice(0, prefix.lastIndexOf('/', prefix.length - 2) + 1);
+  return prefix;
 }
 
 function relativeTo(prefix: string, uri: string): string {
