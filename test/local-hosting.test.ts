@@ -12,6 +12,7 @@ import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
+  DeleteEndpointCommand,
   DescribeEndpointCommand,
   SageMakerClient,
   UpdateEndpointCommand,
@@ -339,6 +340,22 @@ describe('rollbacks', () => {
     } finally {
       await fast.close();
     }
+  });
+
+  test('DeleteEndpoint during a rollout abandons it and deletes the endpoint', async () => {
+    const { name } = await servingEndpoint(1);
+    const next = await endpointConfig(await model(2));
+    await sagemaker.send(new UpdateEndpointCommand({ EndpointName: name, EndpointConfigName: next, DeploymentConfig: blueGreen({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, { baking: 3600 }) }));
+    await until(name, (e) => pendingStatus(e) === 'Baking', 'the baking period');
+    await sagemaker.send(new DeleteEndpointCommand({ EndpointName: name }));
+    const statuses = new Set<string>();
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      const state = await describeEndpoint(name).then((e) => e.EndpointStatus!, (err: Error) => err.name);
+      statuses.add(state);
+      if (state === 'ValidationException') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual([...statuses], ['Deleting', 'ValidationException'], 'Deleting until gone, never back InService');
   });
 
   test('fault "invocation-errors": the new model answers /invocations with 500', async () => {

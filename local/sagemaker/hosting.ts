@@ -287,7 +287,8 @@ export class HostingService {
       })
       .finally(() => {
         runtime.rollout = undefined;
-        record.status = 'InService';
+        // A DeleteEndpoint that abandoned the rollout owns the status from here.
+        if (record.status === 'Updating') record.status = 'InService';
         record.pendingConfigName = undefined;
         record.lastModifiedTime = new Date();
       });
