@@ -267,13 +267,15 @@ const INFERENCE_ID = 4;
 const PLAIN = '[^"\\\\\\x00-\\x1f]';
 const MODEL_MONITOR_LINE_START = '{"captureData":{"endpointInput":{"observedContentType":"';
 /**
- * The line as Model Monitor writes it (keys in its order, no spaces, no escapes): most lines, matched whole
- * in native code. The rest go through CaptureLineScanner's member-by-member reading.
+ * The line as Model Monitor writes it (keys in its order, no spaces, no escapes): most lines, matched in
+ * native code in two parts, up to the request's data and after it; the data between, which is most of the
+ * line, is read and checked once, by CaptureLineScanner's reading of it. Lines of any other layout go
+ * through the member-by-member reading.
  */
-const MODEL_MONITOR_LINE = new RegExp(
+const MODEL_MONITOR_HEAD = new RegExp(`${MODEL_MONITOR_LINE_START.replace(/[{]/g, '\\{')}${PLAIN}+","mode":"${PLAIN}*","data":"`, 'y');
+const MODEL_MONITOR_TAIL = new RegExp(
   [
-    MODEL_MONITOR_LINE_START.replace(/[{]/g, '\\{'),
-    `${PLAIN}+","mode":"${PLAIN}*","data":"${PLAIN}*","encoding":"(?:CSV|JSON)"\\},`,
+    `,"encoding":"(?:CSV|JSON)"\\},`,
     `"endpointOutput":\\{"observedContentType":"${PLAIN}+","mode":"${PLAIN}*","data":"${PLAIN}*","encoding":"(?:CSV|JSON)"\\}\\},`,
     `"eventMetadata":\\{"eventId":"${PLAIN}+","inferenceTime":"${PLAIN}+"\\},"eventVersion":"${PLAIN}*"\\}`,
   ].join(''),
@@ -317,9 +319,18 @@ export class CaptureLineScanner {
     this.end = end;
     this.hasInput = false;
     this.fields = 0;
-    // Model Monitor's own layout, checked whole by one regular expression, then read by position.
-    MODEL_MONITOR_LINE.lastIndex = start;
-    if (MODEL_MONITOR_LINE.test(text) && MODEL_MONITOR_LINE.lastIndex === end) return this.modelMonitorLine(start);
+    // Model Monitor's own layout, checked by two regular expressions around the request's data, which the
+    // data's reading checks itself; then read by position.
+    MODEL_MONITOR_HEAD.lastIndex = start;
+    if (MODEL_MONITOR_HEAD.test(text)) {
+      this.pos = MODEL_MONITOR_HEAD.lastIndex - 1;
+      // Data that the reading declines is declined however the rest of the line reads.
+      if (!this.inputData()) return false;
+      MODEL_MONITOR_TAIL.lastIndex = this.pos;
+      if (MODEL_MONITOR_TAIL.test(text) && MODEL_MONITOR_TAIL.lastIndex === end) return this.modelMonitorLine(start);
+      this.pos = start;
+      this.fields = 0;
+    }
     // Any other layout of the same JSON: read it member by member.
     this.escapes = text.slice(start, end).includes('\\');
     this.space();
@@ -328,14 +339,14 @@ export class CaptureLineScanner {
     return this.pos === end;
   }
 
-  /** A line MODEL_MONITOR_LINE matched at `start`: its strings hold no quote, backslash or control character. */
+  /**
+   * A line MODEL_MONITOR_HEAD, the data and MODEL_MONITOR_TAIL matched from `start` (its strings hold no
+   * quote, backslash or control character); `pos` is just past the data.
+   */
   private modelMonitorLine(start: number): boolean {
     const text = this.text;
     this.contentTypeStart = start + MODEL_MONITOR_LINE_START.length;
     this.contentTypeEnd = text.indexOf('"', this.contentTypeStart);
-    // The data's opening quote, after the mode's value.
-    this.pos = text.indexOf('"', this.contentTypeEnd + '","mode":"'.length) + '","data":'.length;
-    if (!this.inputData()) return false;
     this.inputEncoding = text.charCodeAt(this.pos + ',"encoding":"'.length) === 0x43 ? 'CSV' : 'JSON';
     // The time, from the line's end: ...","inferenceTime":"<time>"},"eventVersion":"<version>"}
     const timeEnd = text.lastIndexOf('"', this.end - 3) + 1 - '"},"eventVersion":"'.length;
@@ -523,6 +534,44 @@ export class CaptureLineScanner {
       const negative = c === 0x2d;
       if (negative) c = text.charCodeAt(++i);
       const digitsStart = i;
+      // The usual field first: up to 9 digits, a point, up to 9 digits, each part an int32 of its own (two
+      // short chains of integer steps instead of one long chain of float steps). Their mantissa is the
+      // digits' integer, exact below 2^53, as the loop below makes it; anything else goes to that loop.
+      let whole = 0;
+      for (; c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) whole = (whole * 10 + (c - 0x30)) | 0;
+      const wholeDigits = i - digitsStart;
+      if (wholeDigits <= 9) {
+        let fraction = 0;
+        let scale = 0;
+        if (c === 0x2e) {
+          const fractionStart = i + 1;
+          for (c = text.charCodeAt(++i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) fraction = (fraction * 10 + (c - 0x30)) | 0;
+          scale = i - fractionStart;
+        }
+        if ((c === COMMA || c === QUOTE) && scale <= 9 && wholeDigits + scale > 0) {
+          const mantissa = scale > 0 ? whole * EXACT_POWERS_OF_TEN[scale]! + fraction : whole;
+          let value = NaN;
+          if (mantissa < EXACT_INTEGER_LIMIT) {
+            const magnitude = scale > 0 ? mantissa / EXACT_POWERS_OF_TEN[scale]! : mantissa;
+            value = negative ? -magnitude : magnitude;
+          }
+          if (field + 1 === values.length) {
+            const grownValues = new Float64Array(values.length * 2);
+            grownValues.set(values);
+            this.values = values = grownValues;
+            const grownBounds = new Int32Array(bounds.length * 2);
+            grownBounds.set(bounds);
+            this.bounds = bounds = grownBounds;
+          }
+          values[field] = value;
+          bounds[++field] = i;
+          if (c === QUOTE) break;
+          i++;
+          continue;
+        }
+      }
+      i = digitsStart;
+      c = text.charCodeAt(i);
       let mantissa = 0;
       let point = -1;
       for (; ; c = text.charCodeAt(++i)) {
