@@ -100,6 +100,12 @@ export interface DatasetProfileState {
   features: [string, NumericalProfileState | CategoricalProfileState][];
 }
 
+/** Whether values[0], ..., values[length - 1] are all finite. */
+function allFinite(values: Float64Array, length: number): boolean {
+  for (let i = 0; i < length; i++) if (values[i]! - values[i]! !== 0) return false;
+  return true;
+}
+
 /** Deterministic per-feature, per-object seeds for the sketches' compaction coins. */
 export function mixSeed(a: number, b: number): number {
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35);
@@ -176,15 +182,89 @@ export class NumericalProfile {
    */
   addAll(values: Float64Array, length = values.length): void {
     let finite = values.subarray(0, length);
-    for (let i = 0; i < length; i++) {
-      if (values[i]! - values[i]! !== 0) {
-        finite = finite.filter((x) => x - x === 0);
-        this.missing += length - finite.length;
-        break;
-      }
+    if (!allFinite(values, length)) {
+      finite = finite.filter((x) => x - x === 0);
+      this.missing += length - finite.length;
     }
+    if (finite.length === 0) return;
+    this.addMoments(finite);
+    this.keep(finite);
+  }
+
+  /**
+   * a.addAll(xs, length) and b.addAll(ys, length), the same two profiles bit for bit: when every value is
+   * finite their moments are taken in one loop, whose two chains of dependent steps (each value's mean
+   * waits on the last one's division) then overlap instead of running one after the other.
+   */
+  static addAllPair(a: NumericalProfile, xs: Float64Array, b: NumericalProfile, ys: Float64Array, length: number): void {
+    if (length === 0 || !allFinite(xs, length) || !allFinite(ys, length)) {
+      a.addAll(xs, length);
+      b.addAll(ys, length);
+      return;
+    }
+    let countA = a.count;
+    let minA = a.min;
+    let maxA = a.max;
+    let meanA = a.mean;
+    let m2A = a.m2;
+    let highA = a.sumHigh;
+    let lowA = a.sumLow;
+    let integralA = a.integral;
+    let countB = b.count;
+    let minB = b.min;
+    let maxB = b.max;
+    let meanB = b.mean;
+    let m2B = b.m2;
+    let highB = b.sumHigh;
+    let lowB = b.sumLow;
+    let integralB = b.integral;
+    for (let i = 0; i < length; i++) {
+      const x = xs[i]!;
+      const y = ys[i]!;
+      countA++;
+      countB++;
+      if (x < minA) minA = x;
+      if (x > maxA) maxA = x;
+      if (y < minB) minB = y;
+      if (y > maxB) maxB = y;
+      const deltaA = x - meanA;
+      const deltaB = y - meanB;
+      meanA += deltaA / countA;
+      meanB += deltaB / countB;
+      m2A += deltaA * (x - meanA);
+      m2B += deltaB * (y - meanB);
+      const tA = highA + x;
+      const tB = highB + y;
+      lowA += Math.abs(highA) >= Math.abs(x) ? highA - tA + x : x - tA + highA;
+      lowB += Math.abs(highB) >= Math.abs(y) ? highB - tB + y : y - tB + highB;
+      highA = tA;
+      highB = tB;
+      if (integralA && !Number.isInteger(x)) integralA = false;
+      if (integralB && !Number.isInteger(y)) integralB = false;
+    }
+    a.count = countA;
+    a.min = minA;
+    a.max = maxA;
+    a.mean = meanA;
+    a.m2 = m2A;
+    a.sumHigh = highA;
+    a.sumLow = lowA;
+    a.integral = integralA;
+    b.count = countB;
+    b.min = minB;
+    b.max = maxB;
+    b.mean = meanB;
+    b.m2 = m2B;
+    b.sumHigh = highB;
+    b.sumLow = lowB;
+    b.integral = integralB;
+    a.keep(xs.subarray(0, length));
+    b.keep(ys.subarray(0, length));
+  }
+
+  /** The moments, extremes, sum and integrality of finite values, as add() takes them one by one. */
+  private addMoments(finite: Float64Array): void {
     const n = finite.length;
-    if (n === 0) return;
     let count = this.count;
     let min = this.min;
     let max = this.max;
@@ -214,7 +294,11 @@ export class NumericalProfile {
     this.sumHigh = high;
     this.sumLow = low;
     this.integral = integral;
+  }
 
+  /** Distinct counts, kept values or the sketch, for finite values whose moments are taken. */
+  private keep(finite: Float64Array): void {
+    const n = finite.length;
     const distinct = this.distinct;
     if (distinct) {
       for (let i = 0; i < n; i++) {
