@@ -22,7 +22,7 @@ import {
 import { detectDrift, type DetectDriftInput } from './drift';
 import { expandDataset, type ExpandDatasetInput } from './dataset';
 import { awaitEvaluation, checkEvaluation, startEvaluation, stopEvaluation, type EvaluateCandidateInput, type EvaluationStart } from './evaluation';
-import { readApproval, recordApproval, registerCandidate, type RegisterCandidateInput } from './registry';
+import { readApproval, recordApproval, registerCandidate, rollbackTarget, type RegisterCandidateInput } from './registry';
 import { awaitTraining, checkTraining, startTraining, stopTraining, type TrainCandidateInput, type TrainingStart } from './training';
 
 export interface RetrainingDependencies {
@@ -60,6 +60,7 @@ export function createRetrainingActivities(deps: RetrainingDependencies) {
     },
     readApproval: ({ modelPackageArn }: { modelPackageArn: string }) => readApproval(sagemaker, modelPackageArn),
     recordApproval: (input: Parameters<typeof recordApproval>[1]) => recordApproval(sagemaker, input),
+    rollbackTarget: (input: Parameters<typeof rollbackTarget>[1]) => rollbackTarget(sagemaker, input),
     deployCandidate: (input: DeployCandidateInput) => deployCandidate(sagemaker, poll, input),
     verifyServing: (input: VerifyServingInput) => verifyServing(runtime, s3, input),
     smokeTestCandidate: (input: SmokeTestInput) => smokeTestCandidate({ sagemaker, runtime, s3 }, poll, input),

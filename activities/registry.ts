@@ -8,6 +8,7 @@ import {
   UpdateModelPackageCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { PipelineConfig } from '../domain/config';
 import type { GateDecision } from '../domain/gate';
 import { LINEAGE } from './champion';
@@ -113,4 +114,57 @@ async function ensureGroup(sagemaker: SageMakerClient, group: string): Promise<v
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export interface RollbackTarget {
+  modelPackageArn: string;
+  version: number;
+  approvalStatus: ModelApprovalStatus;
+  /** Why this package: named by the operator, or the champion's recorded predecessor. */
+  chosenBy: 'operator' | 'lineage';
+}
+
+/**
+ * The package a rollback puts back: the one the operator names, or the one the serving champion was
+ * registered to replace (its PreviousModelPackageArn). It must be a package of the model's group that
+ * is not serving now and was not rejected; anything else fails for good, saying which.
+ */
+export async function rollbackTarget(
+  sagemaker: SageMakerClient,
+  input: { config: PipelineConfig; champion: Champion; toModelPackageArn?: string },
+): Promise<RollbackTarget> {
+  const { config, champion } = input;
+  let arn = input.toModelPackageArn;
+  let chosenBy: RollbackTarget['chosenBy'] = 'operator';
+  if (!arn) {
+    const serving = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: champion.modelPackageArn }));
+    arn = serving.CustomerMetadataProperties?.[LINEAGE.previousModelPackageArn];
+    chosenBy = 'lineage';
+    if (!arn) {
+      throw ApplicationFailure.nonRetryable(
+        `model package ${champion.modelPackageArn} (serving on ${config.endpoint.name}) records no ${LINEAGE.previousModelPackageArn}: it was the first model, or was not registered by this pipeline; name the package to roll back to`,
+        'RollbackTargetInvalid',
+      );
+    }
+  }
+  if (arn === champion.modelPackageArn) {
+    throw ApplicationFailure.nonRetryable(`model package ${arn} is already serving on ${config.endpoint.name}; there is nothing to roll back`, 'RollbackTargetInvalid');
+  }
+  let target;
+  try {
+    target = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+  } catch (err) {
+    if (isNotFound(err)) throw ApplicationFailure.nonRetryable(`model package ${arn} does not exist, so it cannot be rolled back to`, 'RollbackTargetInvalid');
+    throw err;
+  }
+  if (target.ModelPackageGroupName !== config.model) {
+    throw ApplicationFailure.nonRetryable(`model package ${arn} belongs to group ${target.ModelPackageGroupName ?? '(none)'}, not ${config.model}`, 'RollbackTargetInvalid');
+  }
+  if (target.ModelApprovalStatus === 'Rejected') {
+    throw ApplicationFailure.nonRetryable(
+      `model package ${arn} is Rejected${target.ApprovalDescription ? ` (${target.ApprovalDescription})` : ''}; approve it in the registry first if it should serve again`,
+      'RollbackTargetInvalid',
+    );
+  }
+  return { modelPackageArn: arn, version: target.ModelPackageVersion ?? 0, approvalStatus: (target.ModelApprovalStatus ?? 'PendingManualApproval') as ModelApprovalStatus, chosenBy };
 }

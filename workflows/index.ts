@@ -2,4 +2,6 @@
 // from their own workflows module:  export * from 'temporal-sagemaker-retraining/workflows';
 export { approveUpdate, modelPackageStateChanged, processingJobStateChanged, rejectUpdate, retrainingPipeline, statusQuery, trainingJobStateChanged } from './retraining';
 export type { RetrainingInput, RetrainingOutcome, RetrainingStatus, Decision, Stage, Trigger } from './retraining';
+export { rollbackModel, rollbackStatusQuery } from './rollback';
+export type { RollbackInput, RollbackOutcome, RollbackStatus, RollbackStage } from './rollback';
 export * from './search-attributes';
