@@ -538,8 +538,16 @@ export async function rollbackEndpoint(sagemaker: SageMakerClient, polling: JobP
 async function createModelOnce(sagemaker: SageMakerClient, config: PipelineConfig, modelName: string, modelPackageArn: string): Promise<void> {
   await createUnlessExists(
     () => sagemaker.send(new DescribeModelCommand({ ModelName: modelName })),
-    () => sagemaker.send(new CreateModelCommand({ ModelName: modelName, ExecutionRoleArn: config.roleArn, PrimaryContainer: { ModelPackageName: modelPackageArn } })),
+    () =>
+      sagemaker.send(
+        new CreateModelCommand({ ModelName: modelName, ExecutionRoleArn: config.roleArn, PrimaryContainer: { ModelPackageName: modelPackageArn }, Tags: hostingTags(config) }),
+      ),
   );
+}
+
+/** endpoint.tags, on every model and endpoint config the pipeline creates, beside its own retraining:model. */
+function hostingTags(config: PipelineConfig): { Key: string; Value: string }[] {
+  return [{ Key: 'retraining:model', Value: config.model }, ...Object.entries(config.endpoint.tags).map(([Key, Value]) => ({ Key, Value }))];
 }
 
 async function createEndpointConfigOnce(sagemaker: SageMakerClient, config: PipelineConfig, name: string, modelName: string, capture: DataCaptureConfig): Promise<void> {
@@ -559,6 +567,7 @@ async function createEndpointConfigOnce(sagemaker: SageMakerClient, config: Pipe
             },
           ],
           DataCaptureConfig: capture,
+          Tags: hostingTags(config),
         }),
       ),
   );

@@ -226,6 +226,8 @@ export const PipelineConfigSchema = z
       initialInstanceCount: z.number().int().min(1).default(1),
       /** Data capture for a newly created endpoint; an existing endpoint's DataCaptureConfig is carried over. */
       captureS3Uri: s3Uri,
+      /** Tags on every model and endpoint config the pipeline creates (cost allocation, ownership), beside `retraining:model`. */
+      tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
       /** How UpdateEndpoint moves traffic to a new model: SageMaker's blue/green DeploymentConfig (docs/deployment.md). */
       deployment: DeploymentSettingsSchema.prefault({}),
       /** After the switch, the first holdout rows sent through InvokeEndpoint and checked against the evaluation's predictions. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ListModelPackagesCommand, ListTrainingJobsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, ListModelPackagesCommand, ListTrainingJobsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Client } from '@temporalio/client';
 import type { PipelineConfigInput } from '../domain/config';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
@@ -150,4 +150,26 @@ test('killed right after CreateModelPackage took effect: the retry returns the s
   const after = await packages();
   assert.equal(after.length, before + 1, 'one package for the run, not two');
   assert.ok(after.some((p) => p.ModelPackageArn === outcome.modelPackageArn));
+});
+
+test('killed right after UpdateEndpoint took effect: the retry waits for that update and issues no second one', async () => {
+  const issued: Record<string, number> = { CreateModel: 0, CreateEndpointConfig: 0, UpdateEndpoint: 0 };
+  const count = (call: ObservedCall) => {
+    if (!call.error && call.operation in issued) issued[call.operation]++;
+  };
+  observers.push(count);
+  crashWhen = (call) => call.operation === 'UpdateEndpoint' && !call.error;
+  try {
+    // A tie promotes, so this run replaces the champion whatever its metrics.
+    const outcome = await run({ config: { ...config(), gate: { minImprovement: 0 } }, force: true });
+    assert.equal(crashes.at(-1), 'UpdateEndpoint');
+    assert.equal(outcome.decision, 'promoted', outcome.reason);
+    assert.equal(outcome.deployment?.status, 'deployed');
+    assert.equal(outcome.deployment?.reattached, true, 'the second attempt found the update in progress and waited for it');
+    assert.deepEqual(issued, { CreateModel: 1, CreateEndpointConfig: 1, UpdateEndpoint: 1 }, 'one model, one endpoint config, one update');
+    const endpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'churn-propensity' }));
+    assert.equal(endpoint.EndpointConfigName, outcome.deployment?.endpointConfigName);
+  } finally {
+    observers.splice(observers.indexOf(count), 1);
+  }
 });

@@ -21,7 +21,7 @@ import {
 import type { RetrainingActivities } from '../activities';
 import type { EvaluateCandidateInput } from '../activities/evaluation';
 import type { TrainCandidateInput } from '../activities/training';
-import type { Champion, DatasetVersionSummary, Deployment, DriftSummary, EvaluationOutcome, ServingCheck, TrainingOutcome } from '../activities/types';
+import type { Champion, DatasetVersionSummary, Deployment, DriftSummary, EvaluationOutcome, ServingCheck, SmokeTestOutcome, TrainingOutcome } from '../activities/types';
 import { InvalidConfigError, parsePipelineConfig, type PipelineConfig, type PipelineConfigInput } from '../domain/config';
 import { approvalDescription, checkApprovalRequest, type ApprovalDecision, type ApprovalRequest, type ApprovalState } from '../domain/approval';
 import { decideGate, gatePolicy, type GateDecision } from '../domain/gate';
@@ -47,7 +47,8 @@ export interface RetrainingInput {
 }
 
 export type Stage = 'starting' | 'drift' | 'dataset' | 'training' | 'evaluation' | 'gate' | 'registry' | 'awaiting-approval' | 'promotion' | 'done';
-export type Decision = 'promoted' | 'rejected' | 'skipped';
+/** rolled_back: the candidate was approved but its deployment or smoke test failed, and the champion serves again. */
+export type Decision = 'promoted' | 'rejected' | 'skipped' | 'rolled_back';
 
 export interface RetrainingOutcome {
   model: string;
@@ -63,6 +64,8 @@ export interface RetrainingOutcome {
   approval: ApprovalState | null;
   modelPackageArn: string | null;
   deployment: Deployment | null;
+  /** The smoke test after the switch: holdout rows answered as the evaluation predicted. */
+  smokeTest: SmokeTestOutcome | null;
   serving: ServingCheck | null;
   /** Seconds spent inside SageMaker jobs and endpoint updates, to tell orchestration overhead apart. */
   sageMakerSeconds: number;
@@ -123,9 +126,11 @@ function activitiesFor(config: PipelineConfig) {
       // and what remains is transient. A cap would fail a run on a busy account's throttling.
       retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
     }),
-    // Streaming over captured traffic and datasets: long, and they heartbeat so a dead worker is noticed.
+    // Streaming over captured traffic and datasets, or waiting for the processing job that does it past
+    // drift/dataset.processingJobAboveBytes: long, and they heartbeat so a dead worker is noticed within
+    // the heartbeat timeout; the day is only a cap.
     dataWork: proxyActivities<RetrainingActivities>({
-      startToCloseTimeout: '2 hours',
+      startToCloseTimeout: '1 day',
       heartbeatTimeout,
       retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
     }),
@@ -200,17 +205,55 @@ export async function retrainingPipeline(input: RetrainingInput): Promise<Retrai
     if (!decision.approved) return run.finish('rejected', `${approvalDescription(decision)} (the gate had promoted: ${gate.reasons.join(' ')})`);
   }
 
-  run.enter('promotion', `Deploying ${registered.modelPackageArn} to ${config.endpoint.name}`);
+  // Promotion: a blue/green update SageMaker rolls back by itself on a failed health check or alarm,
+  // then a smoke test that rolls back if the endpoint's answers differ from the evaluation's.
+  const shift = config.endpoint.deployment.trafficRouting;
+  run.enter('promotion', `Deploying model package v${registered.version} to ${config.endpoint.name} (${champion ? `blue/green, ${shift}` : 'creating the endpoint'})`);
   const deployment = await sageMaker.deployCandidate.executeWithOptions(
-    { summary: `update endpoint ${config.endpoint.name} to model package v${registered.version}` },
+    { summary: `endpoint ${config.endpoint.name}: ${champion ? `blue/green update (${shift})` : 'create'} to model package v${registered.version}` },
     [{ config, modelPackageArn: registered.modelPackageArn, champion, modelName: run.name('model'), endpointConfigName: run.name('config') }],
   );
   run.deployment = deployment;
-  run.serving = await registry.verifyServing({ config, expectedTrainingJob: candidate.jobName, dataset });
+  if (deployment.status !== 'deployed') {
+    return rolledBack(activities, run, registered, `the deployment did not take: ${deployment.reason ?? 'no reason given'}`, deployment.status === 'rolled_back', deployment.servingConfig);
+  }
+  run.enter('promotion', `Smoke test: holdout rows through InvokeEndpoint, compared with the evaluation's predictions`);
+  const smoke = await sageMaker.smokeTestCandidate.executeWithOptions({ summary: `endpoint ${config.endpoint.name}: smoke test of model package v${registered.version}` }, [
+    { config, dataset, predictionsUri: evaluation.predictionsUri, champion, candidateConfigName: deployment.endpointConfigName },
+  ]);
+  run.smokeTest = smoke;
+  if (smoke.status === 'rolled_back' || smoke.status === 'failed') {
+    return rolledBack(activities, run, registered, `the smoke test failed: ${smoke.reason ?? `${smoke.mismatches.length} of ${smoke.rows} rows differed`}`, smoke.status === 'rolled_back', smoke.servingConfig);
+  }
+  run.serving =
+    smoke.status === 'passed' ? { servingNewModel: smoke.answeredBy === candidate.jobName, answeredBy: smoke.answeredBy } : await registry.verifyServing({ config, expectedTrainingJob: candidate.jobName, dataset });
   if (!run.serving.servingNewModel) {
     throw ApplicationFailure.nonRetryable(`endpoint ${config.endpoint.name} answered with ${run.serving.answeredBy ?? 'an unknown model'}, not ${candidate.jobName}`, 'PromotionNotServing');
   }
   return run.finish('promoted', gate.reasons.join(' '));
+}
+
+/**
+ * A deployment that did not take: the candidate's package is marked Rejected with the reason (so no one
+ * deploys it as the latest Approved one), and the run reports the rollback, or fails when nothing
+ * serves (a first model that never became healthy, or a rollback that did not take).
+ */
+async function rolledBack(
+  activities: RunActivities,
+  run: RunRecord,
+  registered: { modelPackageArn: string; version: number },
+  why: string,
+  championServes: boolean,
+  servingConfig: string | null,
+): Promise<RetrainingOutcome> {
+  await activities.registry.recordApproval.executeWithOptions({ summary: `model package v${registered.version}: marking it Rejected after the failed deployment` }, [
+    { modelPackageArn: registered.modelPackageArn, approvalStatus: 'Rejected', description: `deployment rolled back: ${why}` },
+  ]);
+  if (!championServes) {
+    run.enter('done', `failed: ${why}; ${servingConfig ? `${servingConfig} serves` : 'nothing serves'}`);
+    throw ApplicationFailure.nonRetryable(`model package v${registered.version} was not deployed: ${why}; ${servingConfig ? `endpoint config ${servingConfig} serves` : 'no model serves on the endpoint'}`, 'DeploymentFailed');
+  }
+  return run.finish('rolled_back', `${why}. The champion serves again (endpoint config ${servingConfig}); model package v${registered.version} is marked Rejected.`);
 }
 
 async function trainCandidate(activities: RunActivities, config: PipelineConfig, champion: Champion | null, dataset: DatasetVersionSummary, run: RunRecord): Promise<TrainingOutcome> {
@@ -439,6 +482,7 @@ class RunRecord {
   packageEventPending = false;
   modelPackageArn: string | null = null;
   deployment: Deployment | null = null;
+  smokeTest: SmokeTestOutcome | null = null;
   serving: ServingCheck | null = null;
   decision: Decision | null = null;
 
@@ -587,6 +631,7 @@ class RunRecord {
       approval: this.approval,
       modelPackageArn: this.modelPackageArn,
       deployment: this.deployment,
+      smokeTest: this.smokeTest,
       serving: this.serving,
       sageMakerSeconds,
     };
@@ -610,6 +655,14 @@ class RunRecord {
           ? `Approval: ${a.status} by ${a.decision.approver} (${a.decision.source}): ${a.decision.reason}`
           : `Approval: awaiting a decision on model package v${a.modelPackageVersion} until ${a.deadline}`,
       );
+    }
+    if (this.deployment) {
+      const d = this.deployment;
+      lines.push(`Deployment: ${d.status} (${d.endpointConfigName}${d.reattached ? ', re-attached' : ''})${d.reason ? `: ${d.reason}` : ''}`);
+    }
+    if (this.smokeTest) {
+      const t = this.smokeTest;
+      lines.push(`Smoke test: ${t.status}, ${t.rows} holdout rows${t.mismatches.length ? `, ${t.mismatches.length} differed (first: row ${t.mismatches[0].row}, ${t.mismatches[0].detail})` : ''}`);
     }
     setCurrentDetails(lines.join('\n'));
   }
