@@ -140,7 +140,13 @@ async function main(): Promise<number> {
       gate: outcome.gate && { decision: outcome.gate.decision, reasons: outcome.gate.reasons },
       decision: outcome.decision,
       reason: outcome.reason,
-      endpoint: { name: config.endpoint.name, modelPackageArn: outcome.modelPackageArn, servingNewModel: outcome.serving?.servingNewModel ?? false },
+      endpoint: {
+        name: config.endpoint.name,
+        modelPackageArn: outcome.modelPackageArn,
+        deployment: outcome.deployment?.status ?? null,
+        smokeTest: outcome.smokeTest && { status: outcome.smokeTest.status, rows: outcome.smokeTest.rows, mismatches: outcome.smokeTest.mismatches.length },
+        servingNewModel: outcome.serving?.servingNewModel ?? false,
+      },
       historyEvents: second.historyEvents,
       overheadSeconds: round(second.wallSeconds - outcome.sageMakerSeconds),
       wallSeconds: round(second.wallSeconds),
@@ -253,7 +259,7 @@ function printSummary(s: {
   training: { jobNames: string[]; incrementalFrom: string | null; noticedBy: string | null };
   evaluation: { metric: string; candidate: number | null; champion: number | null; noticedBy: string | null } | null;
   gate: { decision: string; reasons: string[] } | null;
-  endpoint: { name: string; modelPackageArn: string | null; servingNewModel: boolean };
+  endpoint: { name: string; modelPackageArn: string | null; deployment: string | null; smokeTest: { status: string; rows: number; mismatches: number } | null; servingNewModel: boolean };
   historyEvents: number;
   overheadSeconds: number;
   webUi: string;
@@ -268,7 +274,8 @@ function printSummary(s: {
       ? `  evaluation  ${s.evaluation.metric}: candidate ${fmt(s.evaluation.candidate)} vs champion ${fmt(s.evaluation.champion)}; its end noticed by ${noticed(s.evaluation.noticedBy)}`
       : '',
     ...(s.gate ? [`  gate        ${s.gate.decision}`, ...s.gate.reasons.map((r) => `              - ${r}`)] : []),
-    `  endpoint    ${s.endpoint.name} → ${s.endpoint.modelPackageArn ?? '(unchanged)'}; serving the new model: ${s.endpoint.servingNewModel}`,
+    `  endpoint    ${s.endpoint.name} → ${s.endpoint.modelPackageArn ?? '(unchanged)'}: ${s.endpoint.deployment ?? 'not deployed'}` +
+      `${s.endpoint.smokeTest ? `; smoke test ${s.endpoint.smokeTest.status} on ${s.endpoint.smokeTest.rows} holdout rows (${s.endpoint.smokeTest.mismatches} differed)` : ''}; serving the new model: ${s.endpoint.servingNewModel}`,
     `  temporal    ${s.historyEvents} history events, ${s.overheadSeconds}s orchestration overhead`,
     `  web ui      ${s.webUi}`,
     '',
