@@ -23,7 +23,8 @@ import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-d
 import { startLocalStack } from '../local/stack';
 import { freePort } from '../local/temporal';
 import { startEventReceiver } from '../receiver/sagemaker-events';
-import { retrainingPipeline, RetrainingModel, RetrainingTrigger, statusQuery, type RetrainingOutcome } from '../workflows';
+import { retrainingStartOptions } from '../client/runs';
+import { retrainingPipeline, statusQuery, type RetrainingOutcome } from '../workflows';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATA_DIR = path.join(ROOT, '.data', 'demo');
@@ -192,18 +193,9 @@ interface PipelineRun {
 }
 
 async function runPipeline(client: Client, config: ReturnType<typeof parsePipelineConfig>, reason: string): Promise<PipelineRun> {
-  const workflowId = `retrain-${config.model}`;
-  const handle = await client.workflow.start(retrainingPipeline, {
-    taskQueue: DEFAULT_TASK_QUEUE,
-    workflowId,
-    args: [{ config, trigger: 'manual', reason }],
-    typedSearchAttributes: [
-      { key: RetrainingModel, value: config.model },
-      { key: RetrainingTrigger, value: 'manual' },
-    ],
-    staticSummary: `Retrain ${config.model} (manual)`,
-    staticDetails: `**Model** ${config.model}\n\n**Endpoint** ${config.endpoint.name}\n\n**Trigger** manual: ${reason}`,
-  });
+  const options = retrainingStartOptions(config, { trigger: 'manual', reason });
+  const workflowId = options.workflowId;
+  const handle = await client.workflow.start(retrainingPipeline, { taskQueue: DEFAULT_TASK_QUEUE, ...options });
   say(`  workflow ${workflowId} run ${handle.firstExecutionRunId}`);
   let lastLine = '';
   const follow = setInterval(() => {
