@@ -1,10 +1,11 @@
 // Folding objects into profiles, for activities/drift.ts and the drift processing job: bytes into lines,
 // objects read a few at a time and each folded into a profile of its own, merged strictly in object
 // order, so the same objects always give the same profile. Parsing and folding can run on worker
-// threads; the merge stays here, in the same order, so the result is the same bit for bit whatever the
-// number of threads and whatever order reads finish in.
+// threads, and merging (the window's sketches) on a merge thread; either way the folds merge in the same
+// order, so the result is the same bit for bit whatever the number of threads and whatever order reads
+// finish in.
 //
-// Fold threads load this module alone (with domain/drift/profiling), not the AWS SDK.
+// Fold and merge threads load this module alone (with domain/drift/profiling), not the AWS SDK.
 import { isAscii } from 'node:buffer';
 import { availableParallelism } from 'node:os';
 import { TextDecoder } from 'node:util';
@@ -32,7 +33,8 @@ export const AUTO_THREADS_ABOVE_BYTES = 32 * 1024 ** 2;
  * The fold threads `threads` asks for, for these objects (1: this thread, which then folds as well as
  * reads). 'auto' leaves a core to this thread: it reads every byte, hands it over and merges every fold
  * into the window's sketches, some 40% of the work; on two cores, one fold thread beside it would only
- * add the cost of handing bytes over (docs/drift.md has the measurements).
+ * add the cost of handing bytes over (docs/drift.md has the measurements), so 'auto' folds here there
+ * and merges on a merge thread instead (mergesOnAThread).
  */
 export function foldThreadsFor(threads: number | 'auto' | undefined, objects: readonly ObjectRef[]): number {
   if (threads === undefined || threads === 'auto') {
@@ -174,10 +176,11 @@ interface FoldedObject {
  * same order, so the profile is the one a single thread makes.
  */
 export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objects: readonly ObjectRef[], options: StreamOptions, spec: FoldSpec): Promise<P> {
-  const total = makeFold(spec, 0) as unknown as P;
+  let total = makeFold(spec, 0) as unknown as P;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_READ_CONCURRENCY));
   const threadCount = foldThreadsFor(options.threads, objects);
   const threads = threadCount > 1 ? new FoldThreads(threadCount, spec) : null;
+  const merger = threadCount === 1 && mergesOnAThread(options.threads, objects) ? new MergeThread(spec, concurrency) : null;
   const controller = new AbortController();
   const abort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', abort, { once: true });
@@ -203,8 +206,9 @@ export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objec
     return { bytes, rows: fold.stats.rows, fold };
   };
   const readOne = threads ? (object: ObjectRef, index: number) => threads.fold(index, source, object, controller.signal, report) : readHere;
-  const absorb = (folded: FoldedObject) => {
-    total.merge(folded.fold as unknown as P);
+  const absorb = async (folded: FoldedObject) => {
+    if (merger) await merger.merge(folded.fold);
+    else total.merge(folded.fold as unknown as P);
     progress.objectsRead++;
     progress.bytesRead += folded.bytes;
     progress.rows += folded.rows;
@@ -214,21 +218,133 @@ export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objec
   const inFlight: Promise<FoldedObject>[] = [];
   try {
     for (let i = 0; i < objects.length; i++) {
-      if (inFlight.length >= concurrency) absorb(await inFlight.shift()!);
+      if (inFlight.length >= concurrency) await absorb(await inFlight.shift()!);
       options.signal?.throwIfAborted();
       const reading = readOne(objects[i]!, i);
       reading.catch(() => {}); // awaited in order below; this only keeps a later failure from going unhandled meanwhile
       inFlight.push(reading);
     }
-    while (inFlight.length > 0) absorb(await inFlight.shift()!);
+    while (inFlight.length > 0) await absorb(await inFlight.shift()!);
+    if (merger) total = (await merger.total()) as unknown as P;
   } catch (err) {
     controller.abort(err);
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', abort);
     await threads?.close();
+    await merger?.close();
   }
   return total;
+}
+
+/**
+ * Whether a fold on this thread hands its objects' folds to a merge thread: with `threads: 'auto'` for a
+ * window that 'auto' calls large, on a machine of two cores (where 'auto' keeps the fold here). Merging
+ * is the window's sketches, about a third of the work, and the other core is otherwise left to whatever
+ * serves the bytes.
+ */
+function mergesOnAThread(threads: number | 'auto' | undefined, objects: readonly ObjectRef[]): boolean {
+  if (threads !== undefined && threads !== 'auto') return false;
+  const bytes = objects.reduce((n, o) => n + o.size, 0);
+  return objects.length > 1 && bytes >= AUTO_THREADS_ABOVE_BYTES && availableParallelism() >= 2;
+}
+
+// --- The merge thread -------------------------------------------------------------------------------
+// A thread started with MERGE_THREAD in its workerData holds the running total: each object's fold comes
+// to it as its state (DatasetProfile.toState, arrays transferred), in object order, and is merged there
+// exactly as it would be here; at the end the total comes back the same way. At most `limit` folds wait
+// for it, so memory stays bounded when merging is slower than folding.
+
+const MERGE_THREAD = 'sagemaker-retraining/drift-merge-thread';
+
+type ToMerger = { kind: 'fold'; fold: FoldState } | { kind: 'end' };
+type FromMerger = { kind: 'merged' } | { kind: 'total'; fold: FoldState } | { kind: 'failed'; message: string };
+
+class MergeThread {
+  private readonly worker: Worker;
+  private waiting = 0;
+  private wake: (() => void) | null = null;
+  private failure: Error | null = null;
+  private closing = false;
+  private finished!: (state: FoldState) => void;
+  private readonly result: Promise<FoldState>;
+  private rejectResult!: (err: Error) => void;
+
+  constructor(
+    private readonly spec: FoldSpec,
+    private readonly limit: number,
+  ) {
+    this.result = new Promise<FoldState>((resolve, reject) => {
+      this.finished = resolve;
+      this.rejectResult = reject;
+    });
+    this.result.catch(() => {});
+    this.worker = startThread({ role: MERGE_THREAD, spec });
+    this.worker.on('message', (message: FromMerger) => {
+      if (message.kind === 'failed') return this.fail(new Error(`drift merge thread: ${message.message}`));
+      if (message.kind === 'total') return this.finished(message.fold);
+      this.waiting--;
+      this.wake?.();
+      this.wake = null;
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => {
+      if (!this.closing) this.fail(new Error(`drift merge thread exited early (code ${code})`));
+    });
+  }
+
+  /** Hands a fold over to be merged after the ones before it; waits while `limit` are waiting already. */
+  async merge(fold: AnyFold): Promise<void> {
+    while (this.waiting >= this.limit && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure) throw this.failure;
+    const transfer: ArrayBuffer[] = [];
+    const state = fold.toState(transfer);
+    this.waiting++;
+    this.worker.postMessage({ kind: 'fold', fold: state } satisfies ToMerger, transfer);
+  }
+
+  /** The total of every fold handed over. */
+  async total(): Promise<AnyFold> {
+    if (this.failure) throw this.failure;
+    this.worker.postMessage({ kind: 'end' } satisfies ToMerger);
+    return makeFold(this.spec, 0, await this.result);
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.rejectResult(err);
+    this.wake?.();
+    this.wake = null;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+  }
+}
+
+function runMergeThread(port: MessagePort, spec: FoldSpec): void {
+  const total = makeFold(spec, 0);
+  port.on('message', (message: ToMerger) => {
+    try {
+      if (message.kind === 'fold') {
+        (total.merge as (other: AnyFold) => void)(makeFold(spec, 0, message.fold));
+        port.postMessage({ kind: 'merged' } satisfies FromMerger);
+      } else {
+        const transfer: ArrayBuffer[] = [];
+        port.postMessage({ kind: 'total', fold: total.toState(transfer) } satisfies FromMerger, transfer);
+      }
+    } catch (err) {
+      port.postMessage({ kind: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromMerger);
+    }
+  });
+}
+
+/** A thread running this module (under tsx when this file is TypeScript, which must be registered first). */
+function startThread(workerData: { role: string; spec: FoldSpec }): Worker {
+  const register = __filename.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
+  return new Worker(`${register}require(${JSON.stringify(__filename)});`, { eval: true, workerData });
 }
 
 // --- Fold threads ------------------------------------------------------------------------------------
@@ -262,11 +378,9 @@ class FoldThreads {
     count: number,
     private readonly spec: FoldSpec,
   ) {
-    // Under tsx (this file is TypeScript) a thread must register it before loading this module.
-    const register = __filename.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
     this.load = new Array<number>(count).fill(0);
     this.workers = Array.from({ length: count }, (_, t) => {
-      const worker = new Worker(`${register}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { role: FOLD_THREAD, spec } });
+      const worker = startThread({ role: FOLD_THREAD, spec });
       worker.on('message', (message: FromThread) => this.receive(message));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
@@ -363,4 +477,5 @@ function runFoldThread(port: MessagePort, spec: FoldSpec): void {
 if (!isMainThread) {
   const data = workerData as { role?: string; spec: FoldSpec } | null;
   if (data?.role === FOLD_THREAD) runFoldThread(parentPort!, data.spec);
+  else if (data?.role === MERGE_THREAD) runMergeThread(parentPort!, data.spec);
 }

@@ -15,7 +15,7 @@
 //       : Promise<CaptureWindowProfile>   reads `concurrency` objects at once, folds each into its own
 //         profile and merges them in object order, so the result does not depend on timing; `threads`
 //         (default 'auto': every core but one, for a large window) parses and folds on worker threads,
-//         with the same result (activities/drift-fold.ts)
+//         or, on two cores, merges on one, with the same result (activities/drift-fold.ts)
 //   profileDatasetSplit(s3, { uri, features, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
 //   profileDatasetObjects(source, objects, { features, concurrency?, limits?, signal?, onProgress? }): Promise<DatasetSplitProfile>
 //   s3ObjectSource(s3): ObjectSource        an ObjectSource reads objects by URI (S3 here; files in the job)
@@ -111,8 +111,10 @@ export interface StreamOptions {
   concurrency?: number;
   /**
    * Threads that parse and fold (1: this one). 'auto' (the default) is every core but this one for a
-   * window of AUTO_THREADS_ABOVE_BYTES or more in several objects, else 1. Bytes are still read here and
-   * handed over, so any ObjectSource works; the profile is the same, bit for bit, whatever the number.
+   * window of AUTO_THREADS_ABOVE_BYTES or more in several objects, else 1; when that leaves the folding
+   * here on a machine of two cores or more, the folds of such a window merge on a thread of their own.
+   * Bytes are still read here and handed over, so any ObjectSource works; the profile is the same, bit
+   * for bit, whatever the number.
    */
   threads?: number | 'auto';
   limits?: ProfileLimits;
