@@ -229,10 +229,21 @@ function readNewLine(text: string, source: { uri: string; line: number }, plan: 
 function canonicalCsv(bytes: Buffer, width: number, classes: number | undefined, classNames: readonly string[] | undefined): { label: number; features: string } | null {
   const comma = canonicalCsvRow(bytes, width);
   if (comma < 0) return null;
-  const labelText = bytes.toString('latin1', 0, comma);
-  if (classNames?.includes(labelText)) return null;
-  const label = Number(labelText);
-  if (classes !== undefined && (!Number.isInteger(label) || label < 0 || label >= classes)) return null;
+  let label = 0;
+  if (classes !== undefined && !classNames) {
+    // A class index: canonical digits only (a sign or a point means it is no class; the full reader says why).
+    for (let i = 0; i < comma; i++) {
+      const digit = bytes[i]! - 0x30;
+      if (digit < 0 || digit > 9) return null;
+      label = label * 10 + digit;
+    }
+    if (label >= classes) return null;
+  } else {
+    const labelText = bytes.toString('latin1', 0, comma);
+    if (classNames?.includes(labelText)) return null;
+    label = Number(labelText);
+    if (classes !== undefined && (!Number.isInteger(label) || label < 0 || label >= classes)) return null;
+  }
   return { label, features: bytes.toString('latin1', comma + 1) };
 }
 
