@@ -180,7 +180,7 @@ export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objec
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_READ_CONCURRENCY));
   const threadCount = foldThreadsFor(options.threads, objects);
   const threads = threadCount > 1 ? new FoldThreads(threadCount, spec) : null;
-  const merger = threadCount === 1 && mergesOnAThread(options.threads, objects) ? new MergeThread(spec, concurrency) : null;
+  const merger = threadCount === 1 && mergesOnAThread(options.threads, objects) ? new MergeThread(spec, MERGES_WAITING) : null;
   const controller = new AbortController();
   const abort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', abort, { once: true });
@@ -256,6 +256,8 @@ function mergesOnAThread(threads: number | 'auto' | undefined, objects: readonly
 // for it, so memory stays bounded when merging is slower than folding.
 
 const MERGE_THREAD = 'sagemaker-retraining/drift-merge-thread';
+/** Folds handed to the merge thread and not yet merged: enough to keep it busy, few enough to hold little. */
+const MERGES_WAITING = 2;
 
 type ToMerger = { kind: 'fold'; fold: FoldState } | { kind: 'end' };
 type FromMerger = { kind: 'merged' } | { kind: 'total'; fold: FoldState } | { kind: 'failed'; message: string };
