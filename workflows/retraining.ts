@@ -664,6 +664,7 @@ class RunRecord {
       const t = this.smokeTest;
       lines.push(`Smoke test: ${t.status}, ${t.rows} holdout rows${t.mismatches.length ? `, ${t.mismatches.length} differed (first: row ${t.mismatches[0].row}, ${t.mismatches[0].detail})` : ''}`);
     }
-    setCurrentDetails(lines.join('\n'));
+    // Markdown: each line its own paragraph, or the UI runs them together.
+    setCurrentDetails(lines.filter((line) => line !== '').join('\n\n'));
   }
 }
