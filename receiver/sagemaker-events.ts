@@ -1,13 +1,15 @@
-// Receives SageMaker's EventBridge events, verbatim, and tells the waiting run. Served over HTTP for an
-// EventBridge API destination, or as a Lambda handler; both answer 2xx only once the signal is durable
-// in Temporal, so EventBridge retries anything that was not delivered.
-import { timingSafeEqual } from 'node:crypto';
+// Receives EventBridge events, verbatim: SageMaker's job and model package events tell the waiting run,
+// and alerts (CloudWatch alarms, Model Monitor executions with violations) start or join the model's run
+// (receiver/alerts.ts). Served over HTTP for an EventBridge API destination, or as a Lambda handler; both
+// answer 2xx only once the signal is durable in Temporal, so EventBridge retries anything not delivered.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeModelPackageCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { isNotFound } from '../activities/sagemaker-jobs';
+import { authenticateRequest, type ReceiverAuthentication } from './authentication';
 import { InvalidEventError, routeSageMakerEvent, type EventRoute, type JobType } from '../domain/sagemaker-events';
+import { alertDelivery, deliverAlertEvent, type AlertOptions, type AlertDelivery } from './alerts';
 import { modelPackageStateChanged, processingJobStateChanged, trainingJobStateChanged } from '../workflows';
 
 /** The signal each kind of job's events become. */
@@ -23,13 +25,24 @@ export interface DeliveryOptions {
   sagemaker?: SageMakerClient;
 }
 
-export interface EventReceiverOptions extends DeliveryOptions {
+export interface EventOptions extends DeliveryOptions {
+  /**
+   * Alerts: the routing file (models and the alarms, monitoring schedules and endpoints that retrain
+   * each) and the task queue runs start on. Without it, alerts are refused with 422.
+   */
+  alerts?: AlertOptions;
+}
+
+export interface EventReceiverOptions extends EventOptions {
   /** The Temporal client that signals runs (connect it with @temporalio/envconfig). */
   client: Client;
   /**
-   * A shared secret the sender puts in `apiKeyHeader` (an API destination's connection does this).
-   * Without one, any local process can post events; set one anywhere else.
+   * How a request proves it is authentic: an API key header (what an API destination's connection
+   * sends) or an HMAC-SHA256 signature over timestamp and body. Default: `apiKey` if given, else none
+   * (any local process can post events; set one anywhere else).
    */
+  authentication?: ReceiverAuthentication;
+  /** Shorthand for `authentication: { kind: 'api-key', apiKey, header: apiKeyHeader }`. */
   apiKey?: string;
   /** Default `x-api-key`. */
   apiKeyHeader?: string;
@@ -38,10 +51,26 @@ export interface EventReceiverOptions extends DeliveryOptions {
 
 export interface DeliveryResult {
   statusCode: number;
-  body: { delivered?: string; ignored?: string; error?: string };
+  /** `alert` is the alert record when the event was one (delivered or refused). */
+  body: { delivered?: string; ignored?: string; error?: string; alert?: { eventId: string; kind: string; source: string; model?: string } };
 }
 
 let defaultSageMaker: SageMakerClient | undefined;
+
+/** The SageMaker client lookups use: the one given, or one from the AWS SDK's default chain. */
+export function sageMakerFor(opts: DeliveryOptions): SageMakerClient {
+  return opts.sagemaker ?? (defaultSageMaker ??= new SageMakerClient({}));
+}
+
+/**
+ * Delivers any event the receiver takes: an alert starts or joins its model's run, anything else goes to
+ * deliverSageMakerEvent. Never throws for a bad event: the result says what happened.
+ */
+export async function deliverEvent(client: Client, event: unknown, opts: EventOptions & { prepared?: AlertDelivery } = {}): Promise<DeliveryResult> {
+  const alerts = opts.prepared ?? (opts.alerts ? alertDelivery(opts.alerts) : undefined);
+  const result = await deliverAlertEvent(client, event, { ...opts, alerts });
+  return result ?? deliverSageMakerEvent(client, event, opts);
+}
 
 /** Validates one event and signals the run it belongs to. Never throws: the result says what happened. */
 export async function deliverSageMakerEvent(client: Client, event: unknown, opts: DeliveryOptions = {}): Promise<DeliveryResult> {
@@ -55,7 +84,7 @@ export async function deliverSageMakerEvent(client: Client, event: unknown, opts
   if (route.kind === 'lookup-tags') {
     let tags;
     try {
-      tags = await tagsOf(opts.sagemaker ?? (defaultSageMaker ??= new SageMakerClient({})), route.resourceArn);
+      tags = await tagsOf(sageMakerFor(opts), route.resourceArn);
     } catch (err) {
       // Throttled, or not allowed ListTags: EventBridge retries a 5xx, and the poll remains the safety net.
       return { statusCode: 503, body: { error: `could not read the tags of ${route.job} job ${route.jobName}: ${(err as Error).message}` } };
@@ -67,7 +96,7 @@ export async function deliverSageMakerEvent(client: Client, event: unknown, opts
     const arn = route.modelPackageArn;
     let metadata;
     try {
-      metadata = await packageMetadataOf(opts.sagemaker ?? (defaultSageMaker ??= new SageMakerClient({})), arn);
+      metadata = await packageMetadataOf(sageMakerFor(opts), arn);
     } catch (err) {
       return { statusCode: 503, body: { error: `could not read model package ${arn}: ${(err as Error).message}` } };
     }
@@ -107,23 +136,23 @@ export interface EventReceiver {
   close(): Promise<void>;
 }
 
-/** An HTTP endpoint for EventBridge API destinations: POST the event JSON to `/`. */
+/**
+ * An HTTP endpoint for EventBridge API destinations: POST the event JSON to `/`. A bad routing file
+ * (`alerts.routing`) fails here, naming each bad field.
+ */
 export async function startEventReceiver(opts: EventReceiverOptions & { port?: number; host?: string }): Promise<EventReceiver> {
-  const headerName = (opts.apiKeyHeader ?? 'x-api-key').toLowerCase();
-  const expected = opts.apiKey ? Buffer.from(opts.apiKey) : undefined;
+  const authentication: ReceiverAuthentication = opts.authentication ?? (opts.apiKey ? { kind: 'api-key', apiKey: opts.apiKey, header: opts.apiKeyHeader } : { kind: 'none' });
+  const prepared = opts.alerts ? alertDelivery(opts.alerts) : undefined;
   const log = opts.log ?? (() => {});
   const server = http.createServer((req, res) => {
     const answer = (result: DeliveryResult) => {
       res.writeHead(result.statusCode, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(result.body));
-      // Ignored events are routine (a rule may forward every SageMaker event); failures are not.
+      // Ignored events are routine (a rule may forward every SageMaker event); failures and alerts are not.
       if (result.statusCode >= 400) log(`event ${result.statusCode}: ${result.body.error}`);
+      else if (result.body.alert) log(`alert ${result.statusCode}: ${result.body.delivered}`);
     };
     if (req.method !== 'POST') return answer({ statusCode: 405, body: { error: 'POST an EventBridge event as JSON' } });
-    if (expected) {
-      const given = Buffer.from(String(req.headers[headerName] ?? ''));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return answer({ statusCode: 401, body: { error: `missing or wrong ${headerName}` } });
-    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -132,13 +161,17 @@ export async function startEventReceiver(opts: EventReceiverOptions & { port?: n
     });
     req.on('end', () => {
       if (size > MAX_BODY_BYTES) return answer({ statusCode: 413, body: { error: `event larger than ${MAX_BODY_BYTES} bytes` } });
+      const raw = Buffer.concat(chunks);
+      // The signature covers the raw bytes, so authenticity is checked before the body is parsed.
+      const verdict = authenticateRequest(authentication, req.headers, raw);
+      if (!verdict.ok) return answer({ statusCode: verdict.statusCode, body: { error: verdict.error } });
       let event: unknown;
       try {
-        event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        event = JSON.parse(raw.toString('utf8'));
       } catch (err) {
         return answer({ statusCode: 400, body: { error: `body is not JSON: ${(err as Error).message}` } });
       }
-      deliverSageMakerEvent(opts.client, event, opts).then(answer, (err: Error) => answer({ statusCode: 500, body: { error: err.message } }));
+      deliverEvent(opts.client, event, { ...opts, prepared }).then(answer, (err: Error) => answer({ statusCode: 500, body: { error: err.message } }));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -153,18 +186,24 @@ export async function startEventReceiver(opts: EventReceiverOptions & { port?: n
 }
 
 /**
- * The same delivery as a Lambda handler, for an EventBridge rule that targets a Lambda function.
- * It throws on anything but delivered or harmlessly ignored, so Lambda's retry policy applies.
+ * The same delivery as a Lambda handler, for an EventBridge rule that targets a Lambda function (Lambda's
+ * own IAM invocation is the authentication). It throws on anything but delivered or harmlessly ignored,
+ * so Lambda's retry policy and its dead-letter destination apply; an unmapped alert throws, naming what
+ * was unmapped.
  */
-export function createSageMakerEventHandler(client: Client | (() => Promise<Client>), opts: DeliveryOptions = {}) {
+export function createEventHandler(client: Client | (() => Promise<Client>), opts: EventOptions = {}) {
   let connected: Promise<Client> | undefined;
+  const prepared = opts.alerts ? alertDelivery(opts.alerts) : undefined;
   return async (event: unknown): Promise<DeliveryResult['body']> => {
     connected ??= typeof client === 'function' ? client() : Promise.resolve(client);
-    const result = await deliverSageMakerEvent(await connected, event, opts);
+    const result = await deliverEvent(await connected, event, { ...opts, prepared });
     if (result.statusCode >= 300) throw new Error(result.body.error ?? `event not delivered (${result.statusCode})`);
     return result.body;
   };
 }
+
+/** The handler's earlier name: it now takes alerts too. */
+export const createSageMakerEventHandler = createEventHandler;
 
 /** A job's tags as a map, or null when the job is gone. ListTags pages at 50 by default. */
 async function tagsOf(sagemaker: SageMakerClient, resourceArn: string): Promise<Record<string, string> | null> {

@@ -6,6 +6,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  continueAsNew,
   defineSignal,
   isCancellation,
   defineQuery,
@@ -28,6 +29,7 @@ import { decideGate, gatePolicy, type GateDecision } from '../domain/gate';
 import { clientToken, sageMakerName } from '../domain/job-names';
 import { describeAttempts, nextAttempt, type AttemptRecord } from '../domain/attempt-policy';
 import { isTerminalStatus, type JobStateChange, type JobType, type ModelPackageStateChange } from '../domain/sagemaker-events';
+import type { AlertRecord } from '../domain/alerts';
 import * as attributes from './search-attributes';
 
 export type Trigger = 'manual' | 'schedule' | 'alert';
@@ -44,6 +46,28 @@ export interface RetrainingInput {
    * beside the drift stage's own statistics, and counted as drift with config.drift.trustModelMonitor.
    */
   modelMonitorViolationsS3Uri?: string;
+  /** Alerts this run starts with: those a previous run received after its data cut-off (see PreviousRun). */
+  alerts?: AlertRecord[];
+  /** Set on a follow-up run: the run that continued as new into this one, and how it ended. */
+  previousRun?: PreviousRun;
+}
+
+/** An alert as the run recorded it. */
+export interface ReceivedAlert extends AlertRecord {
+  /** Workflow time it reached this run (or, if carried from a previous run, that run's id). */
+  receivedAt: string;
+  carriedFrom?: string;
+  /** It came after the drift stage fixed its window, so this run's data does not reflect it: it queues one follow-up. */
+  afterDataCutOff: boolean;
+}
+
+/** The run a follow-up continues from: its outcome stays readable here and in its own history. */
+export interface PreviousRun {
+  runId: string;
+  decision: Decision;
+  reason: string;
+  modelPackageArn: string | null;
+  dataCutOff: string | null;
 }
 
 export type Stage = 'starting' | 'drift' | 'dataset' | 'training' | 'evaluation' | 'gate' | 'registry' | 'awaiting-approval' | 'promotion' | 'done';
@@ -64,6 +88,8 @@ export interface RetrainingOutcome {
   approval: ApprovalState | null;
   modelPackageArn: string | null;
   deployment: Deployment | null;
+  /** Alerts recorded on this run, deduplicated by event id. */
+  alerts: ReceivedAlert[];
   /** The smoke test after the switch: holdout rows answered as the evaluation predicted. */
   smokeTest: SmokeTestOutcome | null;
   serving: ServingCheck | null;
@@ -83,6 +109,11 @@ export interface RetrainingStatus {
   evaluation: EvaluationOutcome | null;
   gate: GateDecision | null;
   approval: ApprovalState | null;
+  /** Alerts recorded on this run, deduplicated by event id; those after the data cut-off queue one follow-up run. */
+  alerts: ReceivedAlert[];
+  /** When the drift stage fixed its window (its end); null before. */
+  dataCutOff: string | null;
+  previousRun: PreviousRun | null;
 }
 
 export const statusQuery = defineQuery<RetrainingStatus>('status');
@@ -95,6 +126,12 @@ export const processingJobStateChanged = defineSignal<[JobStateChange]>('process
 
 /** SageMaker's "Model Package State Change" events for this run's package: a status set in Model Registry. */
 export const modelPackageStateChanged = defineSignal<[ModelPackageStateChange]>('modelPackageStateChanged');
+
+/**
+ * An alert for this model (a CloudWatch alarm, a monitoring execution with violations), delivered by the
+ * event receiver with signal-with-start: it starts a run, or is recorded on the one running.
+ */
+export const alertReceived = defineSignal<[AlertRecord]>('alertReceived');
 
 /**
  * A person's decision on a candidate awaiting approval. The validator refuses a request without an
@@ -148,15 +185,42 @@ type RunActivities = ReturnType<typeof activitiesFor>;
 
 export async function retrainingPipeline(input: RetrainingInput): Promise<RetrainingOutcome> {
   const config = validConfig(input.config);
+  const run = new RunRecord(config, input);
+  const outcome = await retrain(input, config, run);
+  return followUpOnLateAlerts(input, run, outcome);
+}
+
+/**
+ * Alerts that came after the data cut-off describe data this run did not read: the run continues as new
+ * once, into a follow-up run triggered by them. `handle.result()` follows the chain to the follow-up's
+ * outcome; this run's outcome stays in its history and in the follow-up's `previousRun`. A failed run does
+ * not follow up (its alerts stay on it; the next alert starts a fresh run).
+ */
+async function followUpOnLateAlerts(input: RetrainingInput, run: RunRecord, outcome: RetrainingOutcome): Promise<RetrainingOutcome> {
+  const late = run.alerts.filter((a) => a.afterDataCutOff);
+  if (late.length === 0) return outcome;
+  const violations = [...late].reverse().find((a) => a.violationsS3Uri)?.violationsS3Uri;
+  log.info('alerts arrived after the data cut-off; continuing as a follow-up run', { alerts: late.length });
+  return continueAsNew<typeof retrainingPipeline>({
+    config: input.config,
+    trigger: 'alert',
+    reason: `follow-up: ${late.length} alert${late.length === 1 ? '' : 's'} after the data cut-off`,
+    ...(violations ? { modelMonitorViolationsS3Uri: violations } : {}),
+    alerts: late.map(({ eventId, time, kind, source, summary, violationsS3Uri }) => ({ eventId, time, kind, source, summary, ...(violationsS3Uri ? { violationsS3Uri } : {}) })),
+    previousRun: { runId: run.runId, decision: outcome.decision, reason: outcome.reason, modelPackageArn: outcome.modelPackageArn, dataCutOff: run.dataCutOff },
+  });
+}
+
+async function retrain(input: RetrainingInput, config: PipelineConfig, run: RunRecord): Promise<RetrainingOutcome> {
   const activities = activitiesFor(config);
   const { registry, dataWork, sageMaker } = activities;
-  const run = new RunRecord(config, input.trigger ?? 'manual');
 
   run.enter('drift', 'Resolving the champion and comparing captured traffic with its training data');
   const champion = await registry.resolveChampion({ config });
   run.champion = champion;
+  const windowEnd = run.cutOffData();
   const drift = champion
-    ? await dataWork.detectDrift({ config, champion, windowEnd: new Date().toISOString(), modelMonitorViolationsS3Uri: input.modelMonitorViolationsS3Uri })
+    ? await dataWork.detectDrift({ config, champion, windowEnd, modelMonitorViolationsS3Uri: input.modelMonitorViolationsS3Uri })
     : firstModel();
   run.recordDrift(drift);
   if (!drift.detected && !input.force) {
@@ -485,15 +549,24 @@ class RunRecord {
   smokeTest: SmokeTestOutcome | null = null;
   serving: ServingCheck | null = null;
   decision: Decision | null = null;
+  /** Alerts recorded on this run, in arrival order, one per event id. */
+  alerts: ReceivedAlert[] = [];
+  /** The drift window's end: alerts after it queue a follow-up run. */
+  dataCutOff: string | null = null;
+  readonly previousRun: PreviousRun | null;
 
   constructor(
     private readonly config: PipelineConfig,
-    trigger: Trigger,
+    input: RetrainingInput,
   ) {
     upsertSearchAttributes([
       { key: attributes.RetrainingModel, value: config.model },
-      { key: attributes.RetrainingTrigger, value: trigger },
+      { key: attributes.RetrainingTrigger, value: input.trigger ?? 'manual' },
     ]);
+    this.previousRun = input.previousRun ?? null;
+    for (const alert of input.alerts ?? []) this.noteAlert(alert, this.previousRun?.runId);
+    // Registered before the first await, so the signal of a signal-with-start is never missed.
+    setHandler(alertReceived, (alert) => this.noteAlert(alert));
     // Duplicates and late events are harmless: an ended job stays ended, and a Describe confirms it.
     setHandler(trainingJobStateChanged, (change) => this.noteJobEnd('training', change));
     setHandler(processingJobStateChanged, (change) => this.noteJobEnd('processing', change));
@@ -535,7 +608,28 @@ class RunRecord {
       evaluation: this.evaluation,
       gate: this.gate,
       approval: this.approval,
+      alerts: this.alerts,
+      dataCutOff: this.dataCutOff,
+      previousRun: this.previousRun,
     }));
+  }
+
+  /** Records an alert once per event id (EventBridge and SageMaker may deliver one event more than once). */
+  private noteAlert(alert: AlertRecord, carriedFrom?: string): void {
+    if (this.alerts.some((a) => a.eventId === alert.eventId)) return;
+    this.alerts.push({
+      ...alert,
+      receivedAt: new Date().toISOString(),
+      ...(carriedFrom ? { carriedFrom } : {}),
+      afterDataCutOff: this.dataCutOff !== null && !carriedFrom,
+    });
+    this.publish();
+  }
+
+  /** Fixes the data cut-off (the drift window's end) and returns it. */
+  cutOffData(): string {
+    this.dataCutOff = new Date().toISOString();
+    return this.dataCutOff;
   }
 
   name(kind: 'train' | 'eval' | 'model' | 'config', attempt?: number): string {
@@ -633,6 +727,7 @@ class RunRecord {
       deployment: this.deployment,
       smokeTest: this.smokeTest,
       serving: this.serving,
+      alerts: this.alerts,
       sageMakerSeconds,
     };
   }
@@ -659,6 +754,11 @@ class RunRecord {
     if (this.deployment) {
       const d = this.deployment;
       lines.push(`Deployment: ${d.status} (${d.endpointConfigName}${d.reattached ? ', re-attached' : ''})${d.reason ? `: ${d.reason}` : ''}`);
+    }
+    if (this.previousRun) lines.push(`Follow-up of run ${this.previousRun.runId}, which ended ${this.previousRun.decision}: ${this.previousRun.reason}`);
+    if (this.alerts.length) {
+      const late = this.alerts.filter((a) => a.afterDataCutOff).length;
+      lines.push(`Alerts: ${this.alerts.length} (latest: ${this.alerts[this.alerts.length - 1]!.summary})${late ? `; ${late} after the data cut-off, so one follow-up run starts when this one ends` : ''}`);
     }
     if (this.smokeTest) {
       const t = this.smokeTest;
