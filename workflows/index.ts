@@ -5,4 +5,6 @@ export type { RetrainingInput, RetrainingOutcome, RetrainingStatus, Decision, St
 export type { AlertRecord } from '../domain/alerts';
 export { rollbackModel, rollbackStatusQuery } from './rollback';
 export type { RollbackInput, RollbackOutcome, RollbackStatus, RollbackStage } from './rollback';
+export { scheduledRetraining } from './scheduled-retraining';
+export type { ScheduledRetrainingInput, ScheduledRetrainingOutcome } from './scheduled-retraining';
 export * from './search-attributes';
