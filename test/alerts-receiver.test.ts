@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
+import { LOCAL_S3_CREDENTIALS } from '../local/s3';
 import { startLocalStack, startLocalWorker, type LocalStack } from '../local/stack';
+import { freePort } from '../local/temporal';
 import { signRequest } from '../receiver/authentication';
-import { startEventReceiver, type EventReceiver } from '../receiver/sagemaker-events';
+import { createEventHandler, createSageMakerEventHandler, deliverEvent, startEventReceiver, type EventReceiver } from '../receiver/sagemaker-events';
 import { approveUpdate, retrainingPipeline, statusQuery, type RetrainingStatus } from '../workflows';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'eventbridge');
@@ -127,6 +130,31 @@ describe('alerts on the dev server and the local SageMaker', () => {
     assert.equal(noName.status, 400);
     assert.match(((await noName.json()) as { error: string }).error, /detail\.alarmName/);
     assert.deepEqual(await runsOfModel(), [], 'nothing refused started a run');
+  });
+
+  test('a monitoring execution whose event lacks its result is described first: 503 when SageMaker cannot be reached, 202 when the job is gone', async () => {
+    const event = await monitoringExecution('execution-without-result');
+    delete event.detail.ExitMessage;
+    delete event.detail.ProcessingOutputConfig;
+    const client = stack.temporal.environment.client;
+    const unreachable = new SageMakerClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${await freePort()}`, credentials: LOCAL_S3_CREDENTIALS, maxAttempts: 1 });
+    const down = await deliverEvent(client, event, { alerts: { routing, taskQueue: TASK_QUEUE }, sagemaker: unreachable });
+    assert.equal(down.statusCode, 503);
+    assert.match(down.body.error ?? '', /^could not describe monitoring execution model-monitoring-201912011600-3e1d9f45/);
+    const gone = await deliverEvent(client, event, { alerts: { routing, taskQueue: TASK_QUEUE }, sagemaker: new SageMakerClient({}) });
+    assert.deepEqual(gone, { statusCode: 202, body: { ignored: 'monitoring execution model-monitoring-201912011600-3e1d9f45 no longer exists, so nothing says whether it found violations' } });
+  });
+
+  test('the Lambda handler takes alerts too, and throws naming an unmapped one', async () => {
+    const handler = createEventHandler(stack.temporal.environment.client, { alerts: { routing, taskQueue: TASK_QUEUE } });
+    assert.equal(createSageMakerEventHandler, createEventHandler, 'the earlier name still works');
+    const cpu = await fixture('cloudwatch-alarm-state-change.json');
+    await assert.rejects(handler(cpu), /^Error: alarm ServerCpuTooHigh .* is not mapped to a model/);
+    const clean = await monitoringExecution('execution-clean');
+    clean.detail.ExitMessage = 'Completed: Job completed successfully with no violations.';
+    assert.match((await handler(clean)).ignored ?? '', /completed without violations/);
+    await assert.rejects(createEventHandler(stack.temporal.environment.client)(await driftAlarm('x', 'churn-drift-x')), /this receiver has no alert routing/);
+    assert.deepEqual(await runsOfModel(), []);
   });
 
   test('one run for duplicate and simultaneous alarms; an alert during it is recorded; one after its cut-off queues a follow-up that gets the violations', async () => {
