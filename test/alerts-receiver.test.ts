@@ -189,6 +189,10 @@ describe('alerts on the dev server and the local SageMaker', () => {
     assert.equal(late[0]!.afterDataCutOff, true);
     assert.equal(late[0]!.violationsS3Uri, `s3://${DEMO_BUCKET}/${VIOLATIONS_KEY}/constraint_violations.json`);
     assert.equal((await runsOfModel()).length, 1, 'still one run');
+    // The Web UI shows the run's current details through the built-in metadata query.
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails ?? '', /Alerts: \d \(latest: monitoring schedule churn-hourly on endpoint churn-propensity: CompletedWithViolations/);
+    assert.match(metadata.currentDetails ?? '', /after the data cut-off, so one follow-up run starts when this one ends/);
 
     // The run ends promoted and continues as new into one follow-up; result() follows the chain.
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'ana@example.com', reason: 'first model looks right' }] });
