@@ -192,6 +192,15 @@ export const RetrainingScheduleSchema = z
   .transform((input, ctx) => {
     const intervals: { everySeconds: number; offsetSeconds: number; text: string }[] = [];
     const calendars: { expression: string; shortestGapSeconds: number }[] = [];
+    input.cron.forEach((expression, i) => {
+      try {
+        const read = readCron(expression);
+        if (read.kind === 'interval') intervals.push({ everySeconds: read.everySeconds, offsetSeconds: read.offsetSeconds, text: expression.trim().replace(/^@every\s+/, '') });
+        else calendars.push({ expression: expression.trim(), shortestGapSeconds: read.shortestGapSeconds });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['cron', i], message: `"${expression}" ${(err as Error).message}` });
+      }
+    });
     input.every.forEach((text, i) => {
       const [every, phase, extra] = text.split('/');
       try {
@@ -203,15 +212,6 @@ export const RetrainingScheduleSchema = z
         intervals.push({ everySeconds, offsetSeconds, text });
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['every', i], message: (err as Error).message });
-      }
-    });
-    input.cron.forEach((expression, i) => {
-      try {
-        const read = readCron(expression);
-        if (read.kind === 'interval') intervals.push({ everySeconds: read.everySeconds, offsetSeconds: read.offsetSeconds, text: expression.trim().replace(/^@every\s+/, '') });
-        else calendars.push({ expression: expression.trim(), shortestGapSeconds: read.shortestGapSeconds });
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['cron', i], message: `"${expression}" ${(err as Error).message}` });
       }
     });
     if (!input.cron.length && !input.every.length) ctx.addIssue({ code: 'custom', path: ['cron'], message: 'give a cron expression or an interval (every): a schedule needs times to run' });
