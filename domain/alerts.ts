@@ -13,8 +13,14 @@ export const MODEL_MONITOR_DRIFT_METRIC_PREFIX = 'feature_baseline_drift_';
 
 /** What the run records of an alert: compact, so a run can carry many in its history. */
 export interface AlertRecord {
-  /** The EventBridge event id: duplicates of one event share it, so the run records it once. */
+  /** The EventBridge event id. */
   eventId: string;
+  /**
+   * What the alert is about, the same in every copy of it: an alarm's ARN (or name) and the time of its
+   * state change, or a monitoring execution's job. Runs record an alert once per key and once per event
+   * id, since SageMaker may send one state change as several events with different ids.
+   */
+  key: string;
   /** The event's time (ISO 8601). */
   time: string;
   kind: 'alarm' | 'monitoring-execution';
@@ -165,6 +171,7 @@ function readAlarm(event: Envelope): AlertReading {
     alert: {
       record: {
         eventId: event.id,
+        key: `alarm ${arn ?? name} ${detail.state.timestamp ?? event.time}`,
         time: event.time,
         kind: 'alarm',
         source: name,
@@ -234,6 +241,7 @@ function readExecution(event: Envelope, described?: DescribedExecution): AlertRe
     alert: {
       record: {
         eventId: event.id,
+        key: `monitoring-execution ${detail.ProcessingJobArn ?? job}`,
         time: event.time,
         kind: 'monitoring-execution',
         source: schedule,

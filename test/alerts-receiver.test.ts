@@ -183,9 +183,12 @@ describe('alerts on the dev server and the local SageMaker', () => {
     const during = await post(receiver, execution);
     assert.equal(during.status, 200, await during.text());
     assert.equal((await post(receiver, execution)).status, 200, 'a redelivery is accepted too');
+    // SageMaker may send one state change as several events, each with its own id.
+    assert.equal((await post(receiver, { ...execution, id: 'execution-event-1-copy' })).status, 200);
     const recorded = await statusWhen(handle, (s) => s.alerts.some((a) => a.eventId === 'execution-event-1'), 'the execution recorded');
     const late = recorded.alerts.filter((a) => a.eventId === 'execution-event-1');
     assert.equal(late.length, 1, 'recorded once');
+    assert.ok(!recorded.alerts.some((a) => a.eventId === 'execution-event-1-copy'), 'the copy with another id is the same execution, recorded once');
     assert.equal(late[0]!.afterDataCutOff, true);
     assert.equal(late[0]!.violationsS3Uri, `s3://${DEMO_BUCKET}/${VIOLATIONS_KEY}/constraint_violations.json`);
     assert.equal((await runsOfModel()).length, 1, 'still one run');
@@ -206,6 +209,11 @@ describe('alerts on the dev server and the local SageMaker', () => {
     const lateCount = recorded.alerts.filter((a) => a.afterDataCutOff).length;
     assert.equal(followUpInput.reason, `follow-up: ${lateCount} alert${lateCount === 1 ? '' : 's'} after the data cut-off`);
     assert.equal(followUpInput.previousRun.decision, 'promoted', "the first run's outcome travels with the follow-up");
+    assert.deepEqual(
+      followUpInput.alerts.filter((a: { kind: string }) => a.kind === 'monitoring-execution').map((a: { eventId: string }) => a.eventId),
+      ['execution-event-1'],
+      'the execution, its redelivery and its copy under another id: one alert',
+    );
     assert.equal(followUpInput.modelMonitorViolationsS3Uri, `s3://${DEMO_BUCKET}/${VIOLATIONS_KEY}/constraint_violations.json`);
 
     const followUp = stack.temporal.environment.client.workflow.getHandle<typeof retrainingPipeline>(`retrain-${MODEL}`, continued.newExecutionRunId!);

@@ -42,6 +42,7 @@ describe('alerts read from AWS published events', () => {
     const alert = alertOf(fixture(ALARM));
     assert.deepEqual(alert.record, {
       eventId: 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
+      key: 'alarm arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh 2019-10-02T17:04:40.989+0000',
       time: '2019-10-02T17:04:40Z',
       kind: 'alarm',
       source: 'ServerCpuTooHigh',
@@ -80,6 +81,7 @@ describe('alerts read from AWS published events', () => {
     const alert = alertOf(fixture(EXECUTION));
     assert.deepEqual(alert.record, {
       eventId: '6f1e2a7c-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
+      key: 'monitoring-execution arn:aws:sagemaker:us-west-2:111122223333:processing-job/model-monitoring-201912011600-3e1d9f45',
       time: '2019-12-01T16:31:07Z',
       kind: 'monitoring-execution',
       source: 'schedule-name',

@@ -88,7 +88,7 @@ export interface RetrainingOutcome {
   approval: ApprovalState | null;
   modelPackageArn: string | null;
   deployment: Deployment | null;
-  /** Alerts recorded on this run, deduplicated by event id. */
+  /** Alerts recorded on this run, deduplicated by event id and key. */
   alerts: ReceivedAlert[];
   /** The smoke test after the switch: holdout rows answered as the evaluation predicted. */
   smokeTest: SmokeTestOutcome | null;
@@ -109,7 +109,7 @@ export interface RetrainingStatus {
   evaluation: EvaluationOutcome | null;
   gate: GateDecision | null;
   approval: ApprovalState | null;
-  /** Alerts recorded on this run, deduplicated by event id; those after the data cut-off queue one follow-up run. */
+  /** Alerts recorded on this run, deduplicated by event id and key; those after the data cut-off queue one follow-up run. */
   alerts: ReceivedAlert[];
   /** When the drift stage fixed its window (its end); null before. */
   dataCutOff: string | null;
@@ -206,7 +206,7 @@ async function followUpOnLateAlerts(input: RetrainingInput, run: RunRecord, outc
     trigger: 'alert',
     reason: `follow-up: ${late.length} alert${late.length === 1 ? '' : 's'} after the data cut-off`,
     ...(violations ? { modelMonitorViolationsS3Uri: violations } : {}),
-    alerts: late.map(({ eventId, time, kind, source, summary, violationsS3Uri }) => ({ eventId, time, kind, source, summary, ...(violationsS3Uri ? { violationsS3Uri } : {}) })),
+    alerts: late.map(({ eventId, key, time, kind, source, summary, violationsS3Uri }) => ({ eventId, key, time, kind, source, summary, ...(violationsS3Uri ? { violationsS3Uri } : {}) })),
     previousRun: { runId: run.runId, decision: outcome.decision, reason: outcome.reason, modelPackageArn: outcome.modelPackageArn, dataCutOff: run.dataCutOff },
   });
 }
@@ -614,9 +614,12 @@ class RunRecord {
     }));
   }
 
-  /** Records an alert once per event id (EventBridge and SageMaker may deliver one event more than once). */
+  /**
+   * Records an alert once per event id and once per key (EventBridge may deliver one event more than
+   * once, and SageMaker may send one state change as several events).
+   */
   private noteAlert(alert: AlertRecord, carriedFrom?: string): void {
-    if (this.alerts.some((a) => a.eventId === alert.eventId)) return;
+    if (this.alerts.some((a) => a.eventId === alert.eventId || (alert.key !== undefined && a.key === alert.key))) return;
     this.alerts.push({
       ...alert,
       receivedAt: new Date().toISOString(),
