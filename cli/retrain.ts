@@ -313,7 +313,8 @@ function describeView(view: RetrainingScheduleView): string {
     `  ticks taken ${view.counts.taken}, skipped while a tick ran ${view.counts.skippedOverlap}, missed past the catch-up window ${view.counts.missedCatchupWindow}`,
     ...(view.runningTicks.length ? [`  running: ${view.runningTicks.join(', ')}`] : []),
     ...view.recentTicks.map((t) => {
-      const outcome = t.outcome ? (t.outcome.status === 'ran' ? `ran ${t.outcome.workflowId}: ${t.outcome.decision}` : `skipped: ${t.outcome.reason}`) : t.status;
+      const o = t.outcome;
+      const outcome = !o ? t.status : o.status === 'ran' ? `ran ${o.workflowId}: ${o.decision}` : `${o.status}: ${o.reason}`;
       return `  tick ${t.scheduledAt} ${t.workflowId}: ${outcome}`;
     }),
   ];

@@ -139,6 +139,13 @@ test('a schedule runs the pipeline, skips ticks while a run is active, and can b
   await manual.executeUpdate(rejectUpdate, { args: [{ approver: 'ana@example.com', reason: 'test over' }] });
   await manual.result();
 
+  // A scheduled run an operator cancels ends its tick as cancelled, not failed (pauseOnFailure would pause the schedule).
+  assert.equal((await triggerRetrainingSchedule(client, MODEL)).outcome, 'started');
+  await awaitingApproval(run);
+  await run.cancel();
+  const cancelled = await tickEnded(MODEL, 3);
+  assert.deepEqual([cancelled.recentTicks[2].status, cancelled.recentTicks[2].outcome?.status], ['COMPLETED', 'cancelled']);
+
   // 4. Pause and unpause, with notes; list by model; delete.
   const paused = await pauseRetrainingSchedule(client, MODEL, 'data team migrating the bucket');
   assert.deepEqual([paused.paused, paused.note], [true, 'data team migrating the bucket']);

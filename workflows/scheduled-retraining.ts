@@ -4,7 +4,7 @@
 // a child under that id, with the start options every starter shares, and waits for it: the schedule's
 // overlap policy sees the run as its own action, and a run already active (whoever started it) makes
 // the tick end as `skipped`, saying which run it found.
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { CancelledFailure, ChildWorkflowFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { log, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { retrainingStartOptions } from '../client/runs';
 import type { PipelineConfigInput } from '../domain/config';
@@ -24,7 +24,8 @@ export interface ScheduledRetrainingInput {
 
 export type ScheduledRetrainingOutcome =
   | { status: 'ran'; model: string; workflowId: string; runId: string; decision: Decision; reason: string }
-  | { status: 'skipped'; model: string; workflowId: string; reason: string };
+  | { status: 'skipped'; model: string; workflowId: string; reason: string }
+  | { status: 'cancelled'; model: string; workflowId: string; runId: string; reason: string };
 
 export async function scheduledRetraining(input: ScheduledRetrainingInput): Promise<ScheduledRetrainingOutcome> {
   const model = input.config.model;
@@ -45,7 +46,16 @@ export async function scheduledRetraining(input: ScheduledRetrainingInput): Prom
     return { status: 'skipped', model, workflowId: options.workflowId, reason };
   }
   // Waiting for the run keeps the tick open while it lasts, so the overlap policy applies to it; a failed
-  // run fails the tick (and pauses the schedule with pauseOnFailure).
-  const outcome = await run.result();
+  // run fails the tick (and pauses the schedule with pauseOnFailure). A run an operator cancelled is not
+  // a failure of the schedule: the tick ends saying so.
+  let outcome;
+  try {
+    outcome = await run.result();
+  } catch (err) {
+    if (err instanceof ChildWorkflowFailure && err.cause instanceof CancelledFailure) {
+      return { status: 'cancelled', model, workflowId: run.workflowId, runId: run.firstExecutionRunId, reason: `the run was cancelled: ${err.cause.message}` };
+    }
+    throw err;
+  }
   return { status: 'ran', model, workflowId: run.workflowId, runId: run.firstExecutionRunId, decision: outcome.decision, reason: outcome.reason };
 }
