@@ -46,11 +46,16 @@ describe('reading ahead', () => {
       open: async (uri) => {
         opened.push(uri);
         if (!uri.endsWith('b.csv')) return Readable.from([Buffer.from('1,0.5,2\n0,1.5,3\n')]);
-        // Some lines, then the connection drops.
+        // A line, then the connection drops.
+        let sent = false;
         return new Readable({
           read() {
+            if (sent) {
+              setImmediate(() => this.destroy(new Error('socket hang up')));
+              return;
+            }
+            sent = true;
             this.push(Buffer.from('1,2.5,4\n'));
-            setImmediate(() => this.destroy(new Error('socket hang up')));
           },
         });
       },
