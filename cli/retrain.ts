@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '..';
@@ -262,20 +262,22 @@ program
 
 program
   .command('list')
-  .description('list runs (newest first): workflow id, run id, status, stage, trigger, gate decision, start time')
+  .description('list runs (open ones first, then the most recently closed): workflow id, run id, status, stage, trigger, gate decision, start time')
   .option('--model <model>', 'only this model’s runs (RetrainingModel)')
   .addOption(new Option('--status <status>', 'only runs in this state').choices(Object.keys(RUN_STATUSES)))
   .option('--stage <stage>', 'only runs at this stage (RetrainingStage), e.g. awaiting-approval')
   .option('--trigger <trigger>', 'only runs started this way: manual, schedule or alert')
   .option('--decision <decision>', 'only runs with this gate decision: promote, reject or skipped')
+  .option('--query <visibility-query>', "any visibility query, ANDed with the rest, e.g. \"DriftScore > 0.3\" (see docs/operations.md)")
   .option('--limit <n>', 'at most this many', positiveInteger('--limit'), 20)
   .option('--json', 'print JSON')
-  .action(async (options: { model?: string; status?: string; stage?: string; trigger?: string; decision?: string; limit: number; json?: boolean }) => {
+  .action(async (options: { model?: string; status?: string; stage?: string; trigger?: string; decision?: string; query?: string; limit: number; json?: boolean }) => {
     const query = runListQuery(options);
     const { client, close } = await connect();
     try {
       const runs = [];
-      for await (const run of client.workflow.list({ query, pageSize: Math.min(options.limit, 1000) })) {
+      const listing = client.workflow.list({ query, pageSize: Math.min(options.limit, 1000) });
+      for await (const run of rejectedQueryAsUsage(listing, query)) {
         runs.push({
           workflowId: run.workflowId,
           runId: run.runId,
@@ -297,6 +299,20 @@ program
       await close();
     }
   });
+
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** The server refusing a --query (INVALID_ARGUMENT) is bad usage, with the server's reason. */
+async function* rejectedQueryAsUsage<T>(items: AsyncIterable<T>, query: string): AsyncIterable<T> {
+  try {
+    yield* items;
+  } catch (err) {
+    const cause = (err as Error).cause;
+    const grpc = isGrpcServiceError(err) ? err : isGrpcServiceError(cause) ? cause : undefined;
+    if (grpc?.code === GRPC_INVALID_ARGUMENT) throw new UsageError(`the server refused the query ${query}: ${grpc.details || grpc.message}`);
+    throw err;
+  }
+}
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

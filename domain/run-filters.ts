@@ -26,6 +26,8 @@ export interface RunFilters {
   stage?: string;
   trigger?: string;
   decision?: string;
+  /** Any visibility query (docs/operations.md lists useful ones), ANDed with the rest. */
+  query?: string;
 }
 
 export class InvalidRunFilterError extends Error {
@@ -48,5 +50,9 @@ export function runListQuery(filters: RunFilters): string {
   if (filters.stage !== undefined) clauses.push(`RetrainingStage = '${oneOf('--stage', filters.stage, STAGES)}'`);
   if (filters.trigger !== undefined) clauses.push(`RetrainingTrigger = '${oneOf('--trigger', filters.trigger, TRIGGERS)}'`);
   if (filters.decision !== undefined) clauses.push(`GateDecision = '${oneOf('--decision', filters.decision, GATE_DECISIONS)}'`);
+  if (filters.query !== undefined) {
+    if (!filters.query.trim()) throw new InvalidRunFilterError('--query is empty');
+    clauses.push(`(${filters.query.trim()})`);
+  }
   return clauses.join(' AND ');
 }

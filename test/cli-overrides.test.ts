@@ -52,6 +52,7 @@ describe('list filters', () => {
       "WorkflowType = 'retrainingPipeline' AND RetrainingModel = 'churn-propensity' AND ExecutionStatus = 'Failed' AND RetrainingStage = 'awaiting-approval' AND RetrainingTrigger = 'schedule' AND GateDecision = 'reject'",
     );
     assert.equal(runListQuery({ status: 'cancelled' }), "WorkflowType = 'retrainingPipeline' AND ExecutionStatus = 'Canceled'");
+    assert.equal(runListQuery({ model: 'churn', query: 'DriftScore > 0.3 OR GateDecision = \'reject\'' }), "WorkflowType = 'retrainingPipeline' AND RetrainingModel = 'churn' AND (DriftScore > 0.3 OR GateDecision = 'reject')");
   });
 
   test('a value outside its set is refused naming the flag', () => {
@@ -59,5 +60,6 @@ describe('list filters', () => {
     assert.throws(() => runListQuery({ stage: 'approval' }), /--stage approval is not one of starting, drift/);
     assert.throws(() => runListQuery({ trigger: 'cron' }), /--trigger cron is not one of manual, schedule, alert/);
     assert.throws(() => runListQuery({ decision: 'promoted' }), /--decision promoted is not one of promote, reject, skipped/);
+    assert.throws(() => runListQuery({ query: '  ' }), /--query is empty/);
   });
 });

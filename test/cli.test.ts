@@ -86,6 +86,7 @@ test('bad usage exits 2 naming the problem, and starts nothing', async () => {
     [['schedule', 'create', '--config', configFile, '--every', '1h', '--catchup-window', '5s'], /catchupWindow: 5s is shorter than Temporal's minimum of 10s/],
     [['schedule', 'create', '--config', configFile, '--every', '1h', '--overlap', 'terminate-other'], /argument 'terminate-other' is invalid\. Allowed choices are skip, buffer-one/],
     [['schedule', 'frobnicate'], /unknown command 'frobnicate'/],
+    [['list', '--query', 'RetrainingStage ='], /the server refused the query WorkflowType = 'retrainingPipeline' AND \(RetrainingStage =\): /],
   ];
   const results = await Promise.all(cases.map(([args]) => retrain(...args)));
   results.forEach((result, i) => {
@@ -130,6 +131,8 @@ test('start, refuse a second start, status, list, cancel', async () => {
   const table = await retrain('list', '--stage', 'awaiting-approval');
   assert.match(table.stdout, /^WORKFLOW ID\s+RUN ID\s+STATUS\s+STAGE\s+TRIGGER\s+DECISION\s+STARTED\nretrain-churn-propensity\s+\S+\s+RUNNING\s+awaiting-approval\s+manual\s+promote\s+\d{4}-/);
   assert.match((await retrain('list', '--model', 'fraud-score')).stdout, /no runs match .*RetrainingModel = 'fraud-score'/);
+  const byQuery = await retrain('list', '--query', "RetrainingStage = 'awaiting-approval' AND ExecutionStatus = 'Running'", '--json');
+  assert.deepEqual((byQuery.json().runs as Record<string, unknown>[]).map((r) => r.workflowId), ['retrain-churn-propensity']);
 
   const cancelled = await retrain('cancel', MODEL, '--reason', 'wrong labels uploaded', '--wait', '--json');
   assert.equal(cancelled.code, 0, cancelled.stderr);
