@@ -172,6 +172,21 @@ test('a schedule runs the pipeline, skips ticks while a run is active, and can b
   await deleteRetrainingSchedule(client, MODEL);
 });
 
+test('an interval schedule ticks on its own; unforced, each tick is a drift check that ends skipped without traffic', async () => {
+  const schedule = parseRetrainingSchedule({ model: MODEL, every: ['5s'], jitter: '1s', catchupWindow: '10s' });
+  await createRetrainingSchedule(client, { config, schedule, taskQueue: TASK_QUEUE });
+  const view = await tickEnded(MODEL, 2);
+  await deleteRetrainingSchedule(client, MODEL);
+  for (const tick of view.recentTicks.slice(0, 2)) {
+    assert.equal(tick.outcome?.status, 'ran', JSON.stringify(tick));
+    assert.equal((tick.outcome as { decision: string }).decision, 'skipped');
+    assert.match(tick.outcome!.reason, /insufficient data: \d+ captured records, fewer than 200/);
+    assert.ok(Date.parse(tick.takenAt) - Date.parse(tick.scheduledAt) < 5_000, 'taken on time');
+  }
+  const scheduled = (await pipelineRuns()).filter((r) => r.trigger === 'schedule');
+  assert.ok(scheduled.length >= 3, `the earlier ticks' runs and these: ${JSON.stringify(scheduled)}`);
+});
+
 test('the server accepts every cron form the spec module reads', async () => {
   const crons = ['*/15 * * * *', '0 9-17 * * MON-FRI', '0 2 * * MON,THU', '0 0 1 * *', '30 */10 * * * * *', '0 3 * JAN,JUL * 2027', '@daily # nightly', '@every 1d/2h', '0 2 * * 7'];
   for (const [i, cron] of crons.entries()) {
