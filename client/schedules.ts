@@ -2,8 +2,8 @@
 // runs `scheduledRetraining` (workflows/scheduled-retraining.ts): it starts the pipeline under the
 // per-model id `retrain-<model>` with the start options every starter shares, or ends `skipped` when a
 // run of the model is already active. Schedules show, and can be paused or triggered, in the Web UI too.
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSpec } from '@temporalio/client';
-import type { PipelineConfigInput } from '../domain/config';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSpec } from '@temporalio/client';
+import { SAGEMAKER_NAME, type PipelineConfigInput } from '../domain/config';
 import { formatDuration, retrainingScheduleId, type OverlapPolicy, type RetrainingSchedule } from '../domain/schedule-spec';
 import { scheduledRetraining, type ScheduledRetrainingInput, type ScheduledRetrainingOutcome } from '../workflows';
 import { RetrainingModel } from '../workflows/search-attributes';
@@ -71,15 +71,22 @@ export async function createRetrainingSchedule(client: Client, options: CreateSc
   if (options.replace && (await exists(client, schedule.model))) {
     await handle.update((previous) => ({ ...previous, spec: temporalSpec(schedule), action, policies: { ...previous.policies, ...policies }, state }));
   } else {
-    await client.schedule.create({
-      scheduleId: schedule.scheduleId,
-      spec: temporalSpec(schedule),
-      action,
-      policies,
-      state,
-      memo: { model: schedule.model },
-      typedSearchAttributes: [{ key: RetrainingModel, value: schedule.model }],
-    });
+    try {
+      await client.schedule.create({
+        scheduleId: schedule.scheduleId,
+        spec: temporalSpec(schedule),
+        action,
+        policies,
+        state,
+        memo: { model: schedule.model },
+        typedSearchAttributes: [{ key: RetrainingModel, value: schedule.model }],
+      });
+    } catch (err) {
+      if (err instanceof ScheduleAlreadyRunning) {
+        throw new Error(`model ${schedule.model} already has a schedule (${schedule.scheduleId}): update it with --replace, or delete it first`);
+      }
+      throw err;
+    }
   }
   return describeRetrainingSchedule(client, schedule.model);
 }
@@ -189,6 +196,7 @@ export interface ScheduleListing {
 
 /** The retraining schedules, or one model's (by its RetrainingModel search attribute). */
 export async function listRetrainingSchedules(client: Client, model?: string): Promise<ScheduleListing[]> {
+  if (model !== undefined && !SAGEMAKER_NAME.test(model)) throw new Error(`${JSON.stringify(model)} is not a model name (1-63 letters, digits, hyphens)`);
   const listings: ScheduleListing[] = [];
   for await (const s of client.schedule.list(model ? { query: `RetrainingModel = '${model}'` } : {})) {
     if (!s.scheduleId.startsWith(retrainingScheduleId(''))) continue;

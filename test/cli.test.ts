@@ -152,7 +152,7 @@ test('schedule create, list, describe, trigger, pause, delete; approve by model;
   assert.equal(created.json().scheduleId, 'retrain-schedule-churn-propensity');
   const exists = await retrain('schedule', 'create', '--config', configFile, '--every', '1h', '--task-queue', TASK_QUEUE);
   assert.equal(exists.code, 1);
-  assert.match(exists.stderr, /already/i);
+  assert.match(exists.stderr, /model churn-propensity already has a schedule \(retrain-schedule-churn-propensity\): update it with --replace/);
   const replaced = await retrain('schedule', 'create', '--config', configFile, '--every', '2h', '--force', '--replace', '--task-queue', TASK_QUEUE, '--json');
   assert.equal(replaced.code, 0, replaced.stderr);
   assert.deepEqual(replaced.json().intervals, ['2h']);

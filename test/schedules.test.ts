@@ -97,7 +97,7 @@ test('a schedule runs the pipeline, skips ticks while a run is active, and can b
   assert.equal(created.schedule, 'every 1h, jitter 1m, overlap skip, forced (retrains without drift)');
   assert.deepEqual([created.intervals, created.jitter, created.catchupWindow, created.overlap, created.paused, created.note], [['1h'], '1m', '10m', 'skip', false, 'hourly retrain for the test']);
   assert.ok(created.nextRuns.length > 0, 'the next runs are planned');
-  await assert.rejects(createRetrainingSchedule(client, { config, schedule, taskQueue: TASK_QUEUE }), /already (exists|running)/i);
+  await assert.rejects(createRetrainingSchedule(client, { config, schedule, taskQueue: TASK_QUEUE }), /model churn-propensity already has a schedule \(retrain-schedule-churn-propensity\): update it with --replace, or delete it first/);
 
   // 1. A tick starts the pipeline under the per-model id, with trigger schedule and the schedule in its details.
   const first = await triggerRetrainingSchedule(client, MODEL);
