@@ -17,8 +17,8 @@ export type RunStatus = keyof typeof RUN_STATUSES;
 
 export const STAGES = ['starting', 'drift', 'dataset', 'training', 'evaluation', 'gate', 'registry', 'awaiting-approval', 'promotion', 'done'] as const;
 export const TRIGGERS = ['manual', 'schedule', 'alert'] as const;
-/** GateDecision's values: the gate's own, and skipped for a run that found no drift. */
-export const GATE_DECISIONS = ['promote', 'reject', 'skipped'] as const;
+/** GateDecision's values: the gate's own, skipped for a run that found no drift, rolled_back for a deployment that did not take. */
+export const GATE_DECISIONS = ['promote', 'reject', 'skipped', 'rolled_back'] as const;
 
 export interface RunFilters {
   model?: string;

@@ -114,4 +114,19 @@ test('failed health check, failed smoke test and an alarm while baking each roll
   assert.equal(clean.smokeTest?.status, 'passed');
   assert.equal(await answeredBy(), clean.training.at(-1)!.jobName);
   assert.equal((await approvalOf(clean.modelPackageArn!)).status, 'Approved');
+
+  // The rolled-back runs are a list filter away (docs/operations.md), apart from the promoted ones.
+  const client = stack.temporal.environment.client;
+  const idsOf = async (query: string) => {
+    const ids: string[] = [];
+    for await (const w of client.workflow.list({ query })) ids.push(w.workflowId);
+    return ids.sort();
+  };
+  let rolledBack: string[] = [];
+  for (let i = 0; i < 50 && rolledBack.length < 3; i++) {
+    rolledBack = await idsOf(`GateDecision = 'rolled_back'`);
+    if (rolledBack.length < 3) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.deepEqual(rolledBack, ['promotion-2', 'promotion-3', 'promotion-4']);
+  assert.deepEqual(await idsOf(`GateDecision = 'promote' AND ExecutionStatus = 'Completed'`), ['promotion-1', 'promotion-5']);
 });

@@ -712,7 +712,9 @@ class RunRecord {
   finish(decision: Decision, reason: string): RetrainingOutcome {
     this.decision = decision;
     this.enter('done', `${decision}: ${reason}`);
-    if (decision === 'skipped') upsertSearchAttributes([{ key: attributes.GateDecision, value: 'skipped' }]);
+    // GateDecision tells runs apart in list filters: skipped (no drift) and rolled_back (the gate promoted,
+    // the deployment did not take) beside the gate's own promote and reject.
+    if (decision === 'skipped' || decision === 'rolled_back') upsertSearchAttributes([{ key: attributes.GateDecision, value: decision }]);
     const sageMakerSeconds =
       this.training.reduce((s, t) => s + t.sageMakerSeconds, 0) + (this.evaluation?.sageMakerSeconds ?? 0) + (this.deployment?.sageMakerSeconds ?? 0);
     return {
