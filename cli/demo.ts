@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -86,7 +86,11 @@ async function main(): Promise<number> {
     const s3 = new S3Client({});
     const sagemaker = new SageMakerClient({});
     const runtime = new SageMakerRuntimeClient({});
-    const config = parsePipelineConfig(demoConfig({ metricDefinitions: LINEAR_LEARNER_METRIC_DEFINITIONS }), 'demo config');
+    const configInput = demoConfig({ metricDefinitions: LINEAR_LEARNER_METRIC_DEFINITIONS });
+    const config = parsePipelineConfig(configInput, 'demo config');
+    // The config as a file, for the retrain commands printed at the end.
+    const configFile = path.join(DATA_DIR, `${config.model}.json`);
+    await writeFile(configFile, `${JSON.stringify(configInput, null, 2)}\n`);
 
     say('delivering the first labelled data (4,000 customers before the price change)');
     await s3.send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: 'labels/2026-10-01-initial.csv', Body: labelledCsv(customers('before', 4000, 1)) }));
@@ -153,9 +157,11 @@ async function main(): Promise<number> {
       wallSeconds: round(second.wallSeconds),
       sageMakerSeconds: round(outcome.sageMakerSeconds),
       webUi: `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows/${encodeURIComponent(second.workflowId)}/${second.runId}/history`,
+      next: operatorNext(stack.temporal, config.model, second, path.relative(process.cwd(), configFile) || configFile),
     };
 
     printSummary(summary);
+    printNext(summary.next, !options.once);
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     if (!options.once) {
       process.stderr.write(`\nThe Temporal Web UI stays up at ${stack.temporal.uiUrl} — press Ctrl-C to stop.\n`);
@@ -273,6 +279,53 @@ function printSummary(s: {
     '',
   ];
   process.stderr.write(lines.filter((l) => l !== '').join('\n') + '\n');
+}
+
+interface OperatorNext {
+  /** Web UI pages an operator opens next. */
+  ui: { label: string; url: string }[];
+  /** The environment the retrain commands need to reach this dev server. */
+  env: Record<string, string>;
+  /** retrain commands an operator runs next, with what each does. */
+  cli: { label: string; command: string }[];
+}
+
+/** The UI links and CLI commands an operator would use next, for this demo's server and model. */
+function operatorNext(temporal: { uiUrl: string; namespace: string; address: string }, model: string, run: { workflowId: string; runId: string }, configFile: string): OperatorNext {
+  const ns = `${temporal.uiUrl}/namespaces/${temporal.namespace}`;
+  const list = (query: string) => `${ns}/workflows?query=${encodeURIComponent(query)}`;
+  const retrain = 'npx tsx cli/retrain.ts';
+  return {
+    ui: [
+      { label: 'this run: summary, details and current details', url: `${ns}/workflows/${encodeURIComponent(run.workflowId)}/${run.runId}/user-metadata` },
+      { label: 'this run: event history and activity summaries', url: `${ns}/workflows/${encodeURIComponent(run.workflowId)}/${run.runId}/history` },
+      { label: `every run of ${model}`, url: list(`RetrainingModel="${model}"`) },
+      { label: 'runs awaiting approval', url: list(`RetrainingStage="awaiting-approval" AND ExecutionStatus="Running"`) },
+      { label: 'runs with drift above 0.3', url: list('DriftScore > 0.3') },
+      { label: 'schedules', url: `${ns}/schedules` },
+    ],
+    env: { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace },
+    cli: [
+      { label: 'where the latest run is', command: `${retrain} status ${model}` },
+      { label: "the model's runs", command: `${retrain} list --model ${model}` },
+      { label: 'retrain now, drift or not', command: `${retrain} start --config ${configFile} --force --reason "checking the new labels"` },
+      { label: 'retrain daily at 02:00 UTC, skipping while a run is active', command: `${retrain} schedule create --config ${configFile} --cron "0 2 * * *" --jitter 10m` },
+      { label: 'decide a run awaiting approval (approval.mode manual)', command: `${retrain} approve ${model} --approver you@example.com --reason "holdout and slices look right"` },
+      { label: 'put the previous champion back', command: `${retrain} rollback --config ${configFile} --approver you@example.com --reason "new model mis-scores"` },
+    ],
+  };
+}
+
+function printNext(next: OperatorNext, staysUp: boolean): void {
+  const lines = [
+    staysUp ? 'Next, while this stays up:' : 'Next (these need the demo running: drop --once to keep it up):',
+    '  Web UI',
+    ...next.ui.map((u) => `    ${u.label}\n      ${u.url}`),
+    `  CLI, from this folder, in another terminal with ${Object.entries(next.env).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    ...next.cli.map((c) => `    ${c.label}\n      ${c.command}`),
+    '',
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
 }
 
 function noticed(by: string | null): string {
