@@ -84,7 +84,7 @@ const BAD_KINDS = [
   { kind: 'empty field', code: 'missing_value' },
   { kind: 'text in a number', code: 'not_a_number' },
   { kind: 'infinity', code: 'not_a_number' },
-  { kind: 'non-UTF-8 byte', code: 'not_a_number' },
+  { kind: 'non-UTF-8 byte', code: 'not_utf8' },
   { kind: 'label out of range', code: 'bad_label' },
   { kind: 'label not a number', code: 'bad_label' },
 ] as const;
