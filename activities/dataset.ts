@@ -494,7 +494,9 @@ class DedupIndex {
   private async spill(): Promise<void> {
     const dir = await this.workDir();
     const count = Math.max(2, Math.ceil((this.estimateTotal(this.bufferBytes) * 1.25) / this.budget));
-    this.partitions = Array.from({ length: count }, (_, i) => new PartitionFile(path.join(dir, `partition-${String(i).padStart(5, '0')}.tsv`)));
+    // The spill's write buffers share one budget, so more partitions (more rows) do not mean more memory.
+    const appendBytes = Math.max(MIN_SPILL_APPEND_BYTES, Math.min(SPILL_APPEND_BYTES, Math.floor(SPILL_BUFFER_BUDGET / (3 * count))));
+    this.partitions = Array.from({ length: count }, (_, i) => new PartitionFile(path.join(dir, `partition-${String(i).padStart(5, '0')}.tsv`), appendBytes));
     for (const line of this.takeBuffered()) {
       const p = this.partitions[partitionOf(line.slice(0, line.indexOf('\t')), count)]!;
       const wait = p.write(`${line}\n`);
@@ -520,8 +522,11 @@ class DedupIndex {
   }
 }
 
-/** Bytes a spill file gathers before an append. */
+/** Bytes a spill file gathers before an append, at most and at least. */
 const SPILL_APPEND_BYTES = 64 * 1024;
+const MIN_SPILL_APPEND_BYTES = 16 * 1024;
+/** What all partitions' append buffers and the appends in flight may hold together (until MIN_SPILL_APPEND_BYTES binds). */
+const SPILL_BUFFER_BUDGET = 8 * 1024 * 1024;
 
 /**
  * A local file written in large appends, with backpressure. Lines are encoded into the append buffer
@@ -531,14 +536,18 @@ const SPILL_APPEND_BYTES = 64 * 1024;
  */
 class PartitionFile {
   private readonly stream: WriteStream;
-  private buffer = Buffer.allocUnsafe(SPILL_APPEND_BYTES);
+  private buffer: Buffer;
   private used = 0;
   private failed: Error | null = null;
 
-  constructor(readonly file: string) {
-    // Room for a few appends in flight: with the default 16 KiB mark every append waited for the
+  constructor(
+    readonly file: string,
+    private readonly appendBytes = SPILL_APPEND_BYTES,
+  ) {
+    this.buffer = Buffer.allocUnsafe(appendBytes);
+    // Room for a couple of appends in flight: with the default 16 KiB mark every append waited for the
     // disk, and the reader with it.
-    this.stream = createWriteStream(file, { highWaterMark: 4 * SPILL_APPEND_BYTES });
+    this.stream = createWriteStream(file, { highWaterMark: 2 * appendBytes });
     this.stream.on('error', (err) => (this.failed ??= err));
   }
 
@@ -558,7 +567,7 @@ class PartitionFile {
   private flush(): Promise<void> | undefined {
     if (this.used === 0) return this.failed ? Promise.reject(this.error(this.failed)) : undefined;
     const filled = this.buffer.subarray(0, this.used);
-    this.buffer = Buffer.allocUnsafe(SPILL_APPEND_BYTES);
+    this.buffer = Buffer.allocUnsafe(this.appendBytes);
     this.used = 0;
     return this.append(filled);
   }
@@ -758,10 +767,12 @@ class SplitCsvWriter {
   private closing: Promise<void>[] = [];
 
   write(line: string): Promise<void> | undefined {
-    if (this.writer && this.lines >= this.objectRows) this.roll();
+    let closing: Promise<void> | undefined;
+    if (this.writer && this.lines >= this.objectRows) closing = this.roll();
     if (!this.writer) this.open();
     this.lines++;
-    return this.writer!.write(line);
+    const written = this.writer!.write(line);
+    return closing && written ? Promise.all([closing, written]).then(() => undefined) : (closing ?? written);
   }
 
   private open(): void {
@@ -771,8 +782,12 @@ class SplitCsvWriter {
     this.lines = 0;
   }
 
-  /** Starts closing the current object (its last part and its completion go on while the next one fills). */
-  private roll(): void {
+  /**
+   * Starts closing the current object (its last part and its completion go on while the next one fills).
+   * Returns the close before it when that one is still going: at most two objects of a split close at
+   * once, each holding its last part, so a slow store does not make memory grow with the object count.
+   */
+  private roll(): Promise<void> | undefined {
     const entry: VersionObject = { uri: this.uri, lines: this.lines, bytes: 0 };
     this.objects.push(entry);
     const writer = this.writer!;
@@ -783,6 +798,7 @@ class SplitCsvWriter {
     // A failed close fails close() below; until then it must not go unhandled.
     closed.catch(() => undefined);
     this.closing.push(closed);
+    return this.closing.length >= 2 ? this.closing[this.closing.length - 2] : undefined;
   }
 
   /** Closes the last object; a split with no rows still gets one (empty) object, so its channel exists. */
