@@ -3,8 +3,6 @@
 // list by model and filters, cancel, the schedule commands, and bad usage exiting 2 naming the problem.
 // Every list filter documented in docs/operations.md is run against the server.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import type { PipelineConfigInput } from '../domain/config';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
 import { startLocalStack, startLocalWorker, type LocalStack } from '../local/stack';
+import { runRetrain, type RetrainResult } from './support/retrain-cli';
 import { statusQuery } from '../workflows';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -44,14 +43,8 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function retrain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: () => Record<string, unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'retrain.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...stack.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number];
-  return { code, stdout, stderr, json: () => JSON.parse(stdout.trim().split('\n').at(-1)!) };
+function retrain(...args: string[]): Promise<RetrainResult> {
+  return runRetrain(stack.env, ...args);
 }
 
 async function awaitingApproval(workflowId: string): Promise<void> {

@@ -2,8 +2,6 @@
 // (the package's bin, run as its own process against the dev server) puts v1 back as its own workflow
 // and retires v2 in the registry. Refusals come back as clear errors and exit codes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,9 +13,9 @@ import { resolveChampion } from '../activities/champion';
 import { parsePipelineConfig, type PipelineConfigInput } from '../domain/config';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';
 import { startLocalStack, startLocalWorker, type LocalStack } from '../local/stack';
+import { runRetrain, type RetrainResult } from './support/retrain-cli';
 import { retrainingPipeline, type RetrainingOutcome, type RollbackOutcome } from '../workflows';
 
-const ROOT = path.resolve(__dirname, '..');
 const TASK_QUEUE = 'rollback-test';
 let dataDir: string;
 let stack: LocalStack;
@@ -48,15 +46,8 @@ async function promote(workflowId: string, labels: string): Promise<RetrainingOu
   return outcome;
 }
 
-/** `retrain <args>` as an operator runs it: its own process, Temporal and AWS from the environment. */
-async function retrain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'retrain.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...stack.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number];
-  return { code, stdout, stderr };
+function retrain(...args: string[]): Promise<RetrainResult> {
+  return runRetrain(stack.env, ...args);
 }
 
 async function answeredBy(): Promise<string | undefined> {
