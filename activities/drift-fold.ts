@@ -154,8 +154,8 @@ export interface FoldSpec {
 type AnyFold = CaptureWindowProfile | DatasetSplitProfile;
 type FoldState = CaptureWindowProfileState | DatasetSplitProfileState;
 
-function makeFold(spec: FoldSpec, seed: number, restored?: FoldState): AnyFold {
-  const options = { features: spec.features, limits: spec.limits, seed };
+function makeFold(spec: FoldSpec, seed: number, restored?: FoldState, handedOver = false): AnyFold {
+  const options = { features: spec.features, limits: spec.limits, seed, handedOver };
   return spec.phase === 'capture'
     ? new CaptureWindowProfile(options, spec.window, restored as CaptureWindowProfileState | undefined)
     : new DatasetSplitProfile(options, restored as DatasetSplitProfileState | undefined);
@@ -188,7 +188,8 @@ export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objec
   const report = () => options.onProgress?.({ ...progress });
 
   const readHere = async (object: ObjectRef, index: number): Promise<FoldedObject> => {
-    const fold = makeFold(spec, index + 1);
+    // A fold for the merge thread leaves its numerical values for that thread to add.
+    const fold = makeFold(spec, index + 1, undefined, merger !== null);
     const body = await source.open(object.uri, controller.signal);
     let sinceReport = 0;
     const lines = new LineSplitter((text, start, end, number) => {
@@ -300,7 +301,7 @@ class MergeThread {
     while (this.waiting >= this.limit && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
     if (this.failure) throw this.failure;
     const transfer: ArrayBuffer[] = [];
-    const state = fold.toState(transfer);
+    const state = fold.handOver(transfer);
     this.waiting++;
     this.worker.postMessage({ kind: 'fold', fold: state } satisfies ToMerger, transfer);
   }

@@ -178,3 +178,22 @@ test('typed-array levels, run merging and updateAll give the sketch of the plain
     assert.equal(batched.count, reference.total);
   }
 });
+
+test('batches of kept values (updateBatch) stay within the bound, conserve the count, and repeat exactly', () => {
+  // The drift fold's shape: objects of 10,000 values each join the window's sketch as one block.
+  for (const [name, draw] of [['uniform', (r: () => number) => r() * 100], ['normal', normal], ['few values', (r: () => number) => Math.floor(r() * 7)]] as const) {
+    const values = stream(1_000_000, 11, draw);
+    const build = () => {
+      const sketch = new KllSketch(2048, 0.64, 5);
+      for (let at = 0; at < values.length; at += 10_000) sketch.updateBatch(Float64Array.from(values.slice(at, at + 10_000)));
+      return sketch;
+    };
+    const sketch = build();
+    assert.equal(sketch.count, values.length, `${name}: every value counted once`);
+    assert.ok(sketch.size < 2048 / (1 - 0.64), `${name}: ${sketch.size} items held`);
+    const error = maxRankError(sketch, values);
+    assert.ok(error <= sketch.normalizedRankError, `${name}: rank error ${error} above the bound ${sketch.normalizedRankError}`);
+    assert.deepStrictEqual(build().toModelMonitor(), sketch.toModelMonitor(), `${name}: the same batches give the same sketch`);
+  }
+  assert.throws(() => new KllSketch().updateBatch(Float64Array.of(1, Number.NaN)), /finite numbers, got NaN/);
+});

@@ -366,11 +366,16 @@ export class NumericalProfile {
       this.exactLength += other.exactLength;
     } else {
       if (this.exact) this.dropExactValues();
-      // Values go into the sketch one by one, as a single pass would: cheaper than sketching them first.
-      if (other.exact) this.kll!.updateAll(other.exact.subarray(0, other.exactLength));
+      // Kept values join the sketch as one block (cheaper than one by one, or than sketching them first).
+      if (other.exact) this.kll!.updateBatch(other.exact.subarray(0, other.exactLength));
       else this.kll!.merge(other.kll!);
     }
     this.count = n;
+  }
+
+  /** Whether the values went into the sketch (kept exactly until then). */
+  get sketched(): boolean {
+    return this.kll !== null;
   }
 
   /** The exact values (unsorted), while kept. */

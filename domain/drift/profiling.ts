@@ -57,11 +57,20 @@ export interface DatasetSplitProfileJson {
 export interface CaptureWindowProfileState {
   stats: CaptureWindowStats;
   state: DatasetProfileState;
+  /** Numerical values not yet in the profile (handOver): the receiving thread adds them. */
+  pending?: PendingColumnsState;
 }
 
 export interface DatasetSplitProfileState {
   stats: DatasetSplitStats;
   state: DatasetProfileState;
+  pending?: PendingColumnsState;
+}
+
+/** A fold's pending numerical values, a column per feature (null for categorical features). */
+export interface PendingColumnsState {
+  columns: (Float64Array | null)[];
+  lengths: number[];
 }
 
 interface FoldOptions {
@@ -69,6 +78,11 @@ interface FoldOptions {
   limits?: ProfileLimits;
   /** Seeds this fold's sketches; give each object its own (e.g. its index) so merges stay deterministic. */
   seed?: number;
+  /**
+   * Whether the fold will be handed to another thread (handOver) rather than read here: it then keeps
+   * about limits.exactValues rows of numerical values pending, for the receiving thread to add.
+   */
+  handedOver?: boolean;
 }
 
 function addField(profile: FeatureProfile, raw: unknown): void {
@@ -83,13 +97,21 @@ const PENDING_ROWS = 1024;
  * Numerical values on their way to their profiles, a column per feature, so that each profile takes a
  * column in one tight loop (NumericalProfile.addAll: the profile adding them one by one gives). A fold
  * flushes them before its profile is read and before it adds a value any other way.
+ *
+ * A fold whose profile is handed to another thread (handOver) holds up to `deferUpTo` rows instead (a
+ * little over the values a profile keeps exactly, so an object of that many rows is held whole): the
+ * receiving thread then adds them, so the moments and kept values cost the reading thread nothing.
  */
 class PendingColumns {
-  private readonly columns: (Float64Array | null)[];
+  private columns: (Float64Array | null)[];
   private readonly lengths: Int32Array;
   private rows = 0;
+  private capacity = PENDING_ROWS;
 
-  constructor(private readonly ordered: readonly FeatureProfile[]) {
+  constructor(
+    private readonly ordered: readonly FeatureProfile[],
+    private readonly deferUpTo = PENDING_ROWS,
+  ) {
     this.columns = ordered.map((p) => (p.kind === 'numerical' ? new Float64Array(PENDING_ROWS) : null));
     this.lengths = new Int32Array(ordered.length);
   }
@@ -101,7 +123,48 @@ class PendingColumns {
   }
 
   endRow(): void {
-    if (++this.rows === PENDING_ROWS) this.flush();
+    if (++this.rows < this.capacity) return;
+    if (this.capacity < this.deferUpTo) this.grow(Math.min(this.deferUpTo, this.capacity * 4));
+    else this.flush();
+  }
+
+  private grow(capacity: number): void {
+    this.columns = this.columns.map((column, i) => {
+      if (!column) return null;
+      const grown = new Float64Array(capacity);
+      grown.set(column.subarray(0, this.lengths[i]!));
+      return grown;
+    });
+    this.capacity = capacity;
+  }
+
+  /** The values still pending, for another thread (their buffers go into `transfer`); none are left here. */
+  take(transfer?: ArrayBuffer[]): PendingColumnsState {
+    const columns = this.columns;
+    if (transfer) for (const column of columns) if (column) transfer.push(column.buffer as ArrayBuffer);
+    const lengths = Array.from(this.lengths);
+    this.columns = this.ordered.map((p) => (p.kind === 'numerical' ? new Float64Array(PENDING_ROWS) : null));
+    this.capacity = PENDING_ROWS;
+    this.lengths.fill(0);
+    this.rows = 0;
+    return { columns, lengths };
+  }
+
+  /** Whether every numerical profile still keeps its values exactly (none has started its sketch). */
+  allExact(): boolean {
+    for (const p of this.ordered) if (p.kind === 'numerical' && p.sketched) return false;
+    return true;
+  }
+
+  /** Values another fold's take() gave, added here as that fold's flush would have added them. */
+  restore(state: PendingColumnsState): void {
+    this.flush();
+    const saved = this.columns;
+    this.columns = state.columns;
+    state.lengths.forEach((length, i) => (this.lengths[i] = length));
+    this.rows = Math.max(1, ...state.lengths);
+    this.flush();
+    this.columns = saved;
   }
 
   flush(): void {
@@ -157,7 +220,8 @@ export class CaptureWindowProfile {
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x636170));
     if (restored) this.stats = { ...restored.stats, malformedExamples: [...restored.stats.malformedExamples] };
     this.ordered = options.features.map((f) => this.folded.feature(f.name)!);
-    this.pending = new PendingColumns(this.ordered);
+    this.pending = new PendingColumns(this.ordered, options.handedOver ? this.folded.limits.exactValues + PENDING_ROWS : undefined);
+    if (restored && 'pending' in restored && restored.pending) this.pending.restore(restored.pending);
   }
 
   /** The profile of every line so far. */
@@ -254,6 +318,17 @@ export class CaptureWindowProfile {
   toState(transfer?: ArrayBuffer[]): CaptureWindowProfileState {
     return { stats: { ...this.stats, malformedExamples: [...this.stats.malformedExamples] }, state: this.profile.toState(transfer) };
   }
+
+  /**
+   * toState for the thread that merges this fold, which then adds the pending numerical values itself
+   * (restoring the state gives the same fold, bit for bit). Pending values go along only while no
+   * profile has started its sketch (a restored sketch draws fresh coins); otherwise they are added here.
+   */
+  handOver(transfer: ArrayBuffer[]): CaptureWindowProfileState {
+    if (!this.pending.allExact()) return this.toState(transfer);
+    const pending = this.pending.take(transfer);
+    return { ...this.toState(transfer), pending };
+  }
 }
 
 /** The champion's training split: headerless CSV rows, the label first, then one field per feature. */
@@ -271,7 +346,8 @@ export class DatasetSplitProfile {
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x626173));
     if (restored) this.stats = { ...restored.stats, unreadableExamples: [...restored.stats.unreadableExamples] };
     this.ordered = options.features.map((f) => this.folded.feature(f.name)!);
-    this.pending = new PendingColumns(this.ordered);
+    this.pending = new PendingColumns(this.ordered, options.handedOver ? this.folded.limits.exactValues + PENDING_ROWS : undefined);
+    if (restored && 'pending' in restored && restored.pending) this.pending.restore(restored.pending);
   }
 
   /** The profile of every row so far. */
@@ -332,5 +408,12 @@ export class DatasetSplitProfile {
 
   toState(transfer?: ArrayBuffer[]): DatasetSplitProfileState {
     return { stats: { ...this.stats, unreadableExamples: [...this.stats.unreadableExamples] }, state: this.profile.toState(transfer) };
+  }
+
+  /** As CaptureWindowProfile.handOver. */
+  handOver(transfer: ArrayBuffer[]): DatasetSplitProfileState {
+    if (!this.pending.allExact()) return this.toState(transfer);
+    const pending = this.pending.take(transfer);
+    return { ...this.toState(transfer), pending };
   }
 }
