@@ -138,22 +138,21 @@ class PendingColumns {
     this.capacity = capacity;
   }
 
-  /** The values still pending, for another thread (their buffers go into `transfer`); none are left here. */
-  take(transfer?: ArrayBuffer[]): PendingColumnsState {
+  /**
+   * The values still pending, for another thread (their buffers go into `transfer`), leaving none here;
+   * undefined (they stay, to be flushed here) once a profile has started its sketch, since a restored
+   * sketch draws fresh coins and the receiver's additions would then differ from this thread's.
+   */
+  handOver(transfer: ArrayBuffer[]): PendingColumnsState | undefined {
+    for (const p of this.ordered) if (p.kind === 'numerical' && p.sketched) return undefined;
     const columns = this.columns;
-    if (transfer) for (const column of columns) if (column) transfer.push(column.buffer as ArrayBuffer);
+    for (const column of columns) if (column) transfer.push(column.buffer as ArrayBuffer);
     const lengths = Array.from(this.lengths);
     this.columns = this.ordered.map((p) => (p.kind === 'numerical' ? new Float64Array(PENDING_ROWS) : null));
     this.capacity = PENDING_ROWS;
     this.lengths.fill(0);
     this.rows = 0;
     return { columns, lengths };
-  }
-
-  /** Whether every numerical profile still keeps its values exactly (none has started its sketch). */
-  allExact(): boolean {
-    for (const p of this.ordered) if (p.kind === 'numerical' && p.sketched) return false;
-    return true;
   }
 
   /** Values another fold's take() gave, added here as that fold's flush would have added them. */
@@ -320,13 +319,11 @@ export class CaptureWindowProfile {
   }
 
   /**
-   * toState for the thread that merges this fold, which then adds the pending numerical values itself
-   * (restoring the state gives the same fold, bit for bit). Pending values go along only while no
-   * profile has started its sketch (a restored sketch draws fresh coins); otherwise they are added here.
+   * toState for the thread that merges this fold, which then adds the pending numerical values itself:
+   * restoring the state gives the same fold, bit for bit.
    */
   handOver(transfer: ArrayBuffer[]): CaptureWindowProfileState {
-    if (!this.pending.allExact()) return this.toState(transfer);
-    const pending = this.pending.take(transfer);
+    const pending = this.pending.handOver(transfer);
     return { ...this.toState(transfer), pending };
   }
 }
@@ -412,8 +409,7 @@ export class DatasetSplitProfile {
 
   /** As CaptureWindowProfile.handOver. */
   handOver(transfer: ArrayBuffer[]): DatasetSplitProfileState {
-    if (!this.pending.allExact()) return this.toState(transfer);
-    const pending = this.pending.take(transfer);
+    const pending = this.pending.handOver(transfer);
     return { ...this.toState(transfer), pending };
   }
 }
