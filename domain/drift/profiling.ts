@@ -106,21 +106,21 @@ const PENDING_ROWS = 1024;
  * column in one tight loop (NumericalProfile.addAll: the profile adding them one by one gives). A fold
  * flushes them before its profile is read and before it adds a value any other way.
  *
- * A fold whose profile is handed to another thread (handOver) holds up to `deferUpTo` rows instead (a
- * little over the values a profile keeps exactly, so an object of that many rows is held whole): the
- * receiving thread then adds them, so the moments and kept values cost the reading thread nothing.
+ * A fold whose profile is handed to another thread (handOver) holds more rows instead (a little over
+ * the values a profile keeps exactly, so an object of that many rows is held whole): the receiving
+ * thread then adds them, so the moments and kept values cost the reading thread nothing.
  */
 class PendingColumns {
   private columns: (Float64Array | null)[];
   private readonly lengths: Int32Array;
   private rows = 0;
-  private capacity = PENDING_ROWS;
 
   constructor(
     private readonly ordered: readonly FeatureProfile[],
-    private readonly deferUpTo = PENDING_ROWS,
+    /** Rows held before they are flushed: the whole hand-over's worth at once (growing would copy them). */
+    private readonly capacity = PENDING_ROWS,
   ) {
-    this.columns = ordered.map((p) => (p.kind === 'numerical' ? new Float64Array(PENDING_ROWS) : null));
+    this.columns = ordered.map((p) => (p.kind === 'numerical' ? new Float64Array(capacity) : null));
     this.lengths = new Int32Array(ordered.length);
   }
 
@@ -131,23 +131,12 @@ class PendingColumns {
   }
 
   endRow(): void {
-    if (++this.rows < this.capacity) return;
-    if (this.capacity < this.deferUpTo) this.grow(Math.min(this.deferUpTo, this.capacity * 4));
-    else this.flush();
-  }
-
-  private grow(capacity: number): void {
-    this.columns = this.columns.map((column, i) => {
-      if (!column) return null;
-      const grown = new Float64Array(capacity);
-      grown.set(column.subarray(0, this.lengths[i]!));
-      return grown;
-    });
-    this.capacity = capacity;
+    if (++this.rows === this.capacity) this.flush();
   }
 
   /**
-   * The values still pending, for another thread (their buffers go into `transfer`), leaving none here;
+   * The values still pending, for another thread (their buffers go into `transfer`), leaving none here
+   * (and no room for more);
    * undefined (they stay, to be flushed here) once a profile has started its sketch, since a restored
    * sketch draws fresh coins and the receiver's additions would then differ from this thread's.
    */
@@ -156,14 +145,14 @@ class PendingColumns {
     const columns = this.columns;
     for (const column of columns) if (column) transfer.push(column.buffer as ArrayBuffer);
     const lengths = Array.from(this.lengths);
-    this.columns = this.ordered.map((p) => (p.kind === 'numerical' ? new Float64Array(PENDING_ROWS) : null));
-    this.capacity = PENDING_ROWS;
+    // The fold is done once handed over: a value added after this fails loudly instead of going nowhere.
+    this.columns = this.ordered.map(() => null);
     this.lengths.fill(0);
     this.rows = 0;
     return { columns, lengths };
   }
 
-  /** Values another fold's take() gave, added here as that fold's flush would have added them. */
+  /** Values another fold's handOver() gave, added here as that fold's flush would have added them. */
   restore(state: PendingColumnsState): void {
     this.flush();
     const saved = this.columns;
