@@ -12,6 +12,8 @@ import { TextDecoder } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import {
   CaptureWindowProfile,
+  ColumnBuffers,
+  columnBuffersOf,
   DatasetSplitProfile,
   type CaptureWindowProfileState,
   type DatasetSplitProfileState,
@@ -154,8 +156,9 @@ export interface FoldSpec {
 type AnyFold = CaptureWindowProfile | DatasetSplitProfile;
 type FoldState = CaptureWindowProfileState | DatasetSplitProfileState;
 
-function makeFold(spec: FoldSpec, seed: number, restored?: FoldState, handedOver = false): AnyFold {
-  const options = { features: spec.features, limits: spec.limits, seed, handedOver };
+/** `mergedOn`: the merge thread the fold is handed to (its numerical values are added there). */
+function makeFold(spec: FoldSpec, seed: number, restored?: FoldState, mergedOn?: MergeThread | null): AnyFold {
+  const options = { features: spec.features, limits: spec.limits, seed, handedOver: !!mergedOn, columnBuffers: mergedOn?.columnBuffers };
   return spec.phase === 'capture'
     ? new CaptureWindowProfile(options, spec.window, restored as CaptureWindowProfileState | undefined)
     : new DatasetSplitProfile(options, restored as DatasetSplitProfileState | undefined);
@@ -189,7 +192,7 @@ export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objec
 
   const readHere = async (object: ObjectRef, index: number): Promise<FoldedObject> => {
     // A fold for the merge thread leaves its numerical values for that thread to add.
-    const fold = makeFold(spec, index + 1, undefined, merger !== null);
+    const fold = makeFold(spec, index + 1, undefined, merger);
     const body = await source.open(object.uri, controller.signal);
     let sinceReport = 0;
     const lines = new LineSplitter((text, start, end, number) => {
@@ -261,9 +264,12 @@ const MERGE_THREAD = 'sagemaker-retraining/drift-merge-thread';
 const MERGES_WAITING = 2;
 
 type ToMerger = { kind: 'fold'; fold: FoldState } | { kind: 'end' };
-type FromMerger = { kind: 'merged' } | { kind: 'total'; fold: FoldState } | { kind: 'failed'; message: string };
+/** `spare`: the merged fold's column buffers, given back for the next folds. */
+type FromMerger = { kind: 'merged'; spare: ArrayBuffer[] } | { kind: 'total'; fold: FoldState } | { kind: 'failed'; message: string };
 
 class MergeThread {
+  /** Columns for the folds handed to this thread, which it gives back once it has added their values. */
+  readonly columnBuffers = new ColumnBuffers();
   private readonly worker: Worker;
   private waiting = 0;
   private wake: (() => void) | null = null;
@@ -286,6 +292,7 @@ class MergeThread {
     this.worker.on('message', (message: FromMerger) => {
       if (message.kind === 'failed') return this.fail(new Error(`drift merge thread: ${message.message}`));
       if (message.kind === 'total') return this.finished(message.fold);
+      this.columnBuffers.give(message.spare);
       this.waiting--;
       this.wake?.();
       this.wake = null;
@@ -333,7 +340,9 @@ function runMergeThread(port: MessagePort, spec: FoldSpec): void {
     try {
       if (message.kind === 'fold') {
         (total.merge as (other: AnyFold) => void)(makeFold(spec, 0, message.fold));
-        port.postMessage({ kind: 'merged' } satisfies FromMerger);
+        // The fold is merged (copied into the total), so its columns can go back to be filled again.
+        const spare = columnBuffersOf(message.fold);
+        port.postMessage({ kind: 'merged', spare } satisfies FromMerger, spare);
       } else {
         const transfer: ArrayBuffer[] = [];
         port.postMessage({ kind: 'total', fold: total.toState(transfer) } satisfies FromMerger, transfer);

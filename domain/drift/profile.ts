@@ -180,7 +180,7 @@ export class NumericalProfile {
    * (moments, distinct counts, kept values or sketch) takes the values in one tight loop, which is what
    * makes it cheaper. Non-finite values are counted as missing.
    */
-  addAll(values: Float64Array, length = values.length): void {
+  addAll(values: Float64Array, length = values.length, owned = false): void {
     let finite = values.subarray(0, length);
     if (!allFinite(values, length)) {
       finite = finite.filter((x) => x - x === 0);
@@ -188,7 +188,7 @@ export class NumericalProfile {
     }
     if (finite.length === 0) return;
     this.addMoments(finite);
-    this.keep(finite);
+    this.keep(finite, owned);
   }
 
   /**
@@ -196,10 +196,10 @@ export class NumericalProfile {
    * finite their moments are taken in one loop, whose two chains of dependent steps (each value's mean
    * waits on the last one's division) then overlap instead of running one after the other.
    */
-  static addAllPair(a: NumericalProfile, xs: Float64Array, b: NumericalProfile, ys: Float64Array, length: number): void {
+  static addAllPair(a: NumericalProfile, xs: Float64Array, b: NumericalProfile, ys: Float64Array, length: number, owned = false): void {
     if (length === 0 || !allFinite(xs, length) || !allFinite(ys, length)) {
-      a.addAll(xs, length);
-      b.addAll(ys, length);
+      a.addAll(xs, length, owned);
+      b.addAll(ys, length, owned);
       return;
     }
     let countA = a.count;
@@ -258,8 +258,8 @@ export class NumericalProfile {
     b.sumHigh = highB;
     b.sumLow = lowB;
     b.integral = integralB;
-    a.keep(xs.subarray(0, length));
-    b.keep(ys.subarray(0, length));
+    a.keep(xs.subarray(0, length), owned);
+    b.keep(ys.subarray(0, length), owned);
   }
 
   /** The moments, extremes, sum and integrality of finite values, as add() takes them one by one. */
@@ -296,8 +296,11 @@ export class NumericalProfile {
     this.integral = integral;
   }
 
-  /** Distinct counts, kept values or the sketch, for finite values whose moments are taken. */
-  private keep(finite: Float64Array): void {
+  /**
+   * Distinct counts, kept values or the sketch, for finite values whose moments are taken. `owned`: the
+   * caller gives the array up, so a profile keeping nothing yet may keep it as its values, uncopied.
+   */
+  private keep(finite: Float64Array, owned = false): void {
     const n = finite.length;
     const distinct = this.distinct;
     if (distinct) {
@@ -314,6 +317,11 @@ export class NumericalProfile {
     }
 
     let from = 0;
+    if (this.exact && owned && this.exactLength === 0 && n <= this.limits.exactValues) {
+      this.exact = finite;
+      this.exactLength = n;
+      return;
+    }
     if (this.exact) {
       from = Math.min(n, this.limits.exactValues - this.exactLength);
       if (this.exactLength + from > this.exact.length) {

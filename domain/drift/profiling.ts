@@ -91,6 +91,8 @@ interface FoldOptions {
    * about limits.exactValues rows of numerical values pending, for the receiving thread to add.
    */
   handedOver?: boolean;
+  /** Where a handed-over fold takes its columns from (the receiving thread gives them back). */
+  columnBuffers?: ColumnBuffers;
 }
 
 function addField(profile: FeatureProfile, raw: unknown): void {
@@ -100,6 +102,33 @@ function addField(profile: FeatureProfile, raw: unknown): void {
 
 /** Rows of numerical values a fold holds before they join their profiles. */
 const PENDING_ROWS = 1024;
+
+/** Spare column buffers kept at most: a few folds' worth (each column of a hand-over is some 86 KiB). */
+const SPARE_COLUMNS_KEPT = 128;
+
+/**
+ * Column buffers of handed-over folds, given back by the thread that added their values, for the next
+ * folds to fill. Without them each object's columns would be new memory on one thread and garbage on the
+ * other, where little else runs to prompt a collection, and resident memory would grow with the objects.
+ */
+export class ColumnBuffers {
+  private readonly spare: ArrayBuffer[] = [];
+
+  /** A column of `length` values: a spare one if there is one of that size. */
+  take(length: number): Float64Array {
+    const index = this.spare.findIndex((b) => b.byteLength === length * Float64Array.BYTES_PER_ELEMENT);
+    return index < 0 ? new Float64Array(length) : new Float64Array(this.spare.splice(index, 1)[0]!);
+  }
+
+  give(buffers: readonly ArrayBuffer[]): void {
+    for (const b of buffers) if (this.spare.length < SPARE_COLUMNS_KEPT && b.byteLength > 0) this.spare.push(b);
+  }
+}
+
+/** The buffers of a handed-over fold's columns, to give back once its values are added (their arrays are then done). */
+export function columnBuffersOf(state: CaptureWindowProfileState | DatasetSplitProfileState): ArrayBuffer[] {
+  return (state.pending?.columns ?? []).flatMap((c) => (c ? [c.buffer as ArrayBuffer] : []));
+}
 
 /**
  * Numerical values on their way to their profiles, a column per feature, so that each profile takes a
@@ -119,8 +148,9 @@ class PendingColumns {
     private readonly ordered: readonly FeatureProfile[],
     /** Rows held before they are flushed: the whole hand-over's worth at once (growing would copy them). */
     private readonly capacity = PENDING_ROWS,
+    buffers?: ColumnBuffers,
   ) {
-    this.columns = ordered.map((p) => (p.kind === 'numerical' ? new Float64Array(capacity) : null));
+    this.columns = ordered.map((p) => (p.kind === 'numerical' ? (buffers?.take(capacity) ?? new Float64Array(capacity)) : null));
     this.lengths = new Int32Array(ordered.length);
   }
 
@@ -152,18 +182,22 @@ class PendingColumns {
     return { columns, lengths };
   }
 
-  /** Values another fold's handOver() gave, added here as that fold's flush would have added them. */
+  /**
+   * Values another fold's handOver() gave, added here as that fold's flush would have added them. The
+   * profiles may keep the columns as their values, uncopied: they belong to this fold from now on.
+   */
   restore(state: PendingColumnsState): void {
     this.flush();
     const saved = this.columns;
     this.columns = state.columns;
     state.lengths.forEach((length, i) => (this.lengths[i] = length));
     this.rows = Math.max(1, ...state.lengths);
-    this.flush();
+    this.flush(true);
     this.columns = saved;
   }
 
-  flush(): void {
+  /** `owned`: the columns are given up (restore), so a profile may keep one as its values. */
+  flush(owned = false): void {
     if (this.rows === 0) return;
     // Two columns of the same length at a time: their moments are taken in one loop (addAllPair).
     let waiting = -1;
@@ -171,20 +205,20 @@ class PendingColumns {
       const length = this.lengths[i]!;
       if (length === 0) continue;
       if (waiting >= 0 && this.lengths[waiting] === length) {
-        NumericalProfile.addAllPair(this.ordered[waiting] as NumericalProfile, this.columns[waiting]!, this.ordered[i] as NumericalProfile, this.columns[i]!, length);
+        NumericalProfile.addAllPair(this.ordered[waiting] as NumericalProfile, this.columns[waiting]!, this.ordered[i] as NumericalProfile, this.columns[i]!, length, owned);
         this.lengths[waiting] = 0;
         this.lengths[i] = 0;
         waiting = -1;
         continue;
       }
       if (waiting >= 0) {
-        (this.ordered[waiting] as NumericalProfile).addAll(this.columns[waiting]!, this.lengths[waiting]!);
+        (this.ordered[waiting] as NumericalProfile).addAll(this.columns[waiting]!, this.lengths[waiting]!, owned);
         this.lengths[waiting] = 0;
       }
       waiting = i;
     }
     if (waiting >= 0) {
-      (this.ordered[waiting] as NumericalProfile).addAll(this.columns[waiting]!, this.lengths[waiting]!);
+      (this.ordered[waiting] as NumericalProfile).addAll(this.columns[waiting]!, this.lengths[waiting]!, owned);
       this.lengths[waiting] = 0;
     }
     this.rows = 0;
@@ -216,7 +250,7 @@ export class CaptureWindowProfile {
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x636170));
     if (restored) this.stats = { ...restored.stats, malformedExamples: [...restored.stats.malformedExamples] };
     this.ordered = options.features.map((f) => this.folded.feature(f.name)!);
-    this.pending = new PendingColumns(this.ordered, options.handedOver ? this.folded.limits.exactValues + PENDING_ROWS : undefined);
+    this.pending = new PendingColumns(this.ordered, options.handedOver ? this.folded.limits.exactValues + PENDING_ROWS : undefined, options.columnBuffers);
     if (restored && 'pending' in restored && restored.pending) this.pending.restore(restored.pending);
   }
 
@@ -340,7 +374,7 @@ export class DatasetSplitProfile {
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x626173));
     if (restored) this.stats = { ...restored.stats, unreadableExamples: [...restored.stats.unreadableExamples] };
     this.ordered = options.features.map((f) => this.folded.feature(f.name)!);
-    this.pending = new PendingColumns(this.ordered, options.handedOver ? this.folded.limits.exactValues + PENDING_ROWS : undefined);
+    this.pending = new PendingColumns(this.ordered, options.handedOver ? this.folded.limits.exactValues + PENDING_ROWS : undefined, options.columnBuffers);
     if (restored && 'pending' in restored && restored.pending) this.pending.restore(restored.pending);
   }
 
