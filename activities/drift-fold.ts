@@ -158,7 +158,7 @@ type FoldState = CaptureWindowProfileState | DatasetSplitProfileState;
 
 /** `mergedOn`: the merge thread the fold is handed to (its numerical values are added there). */
 function makeFold(spec: FoldSpec, seed: number, restored?: FoldState, mergedOn?: MergeThread | null): AnyFold {
-  const options = { features: spec.features, limits: spec.limits, seed, handedOver: !!mergedOn, columnBuffers: mergedOn?.columnBuffers };
+  const options = { features: spec.features, limits: spec.limits, seed, handOverBuffers: mergedOn?.columnBuffers };
   return spec.phase === 'capture'
     ? new CaptureWindowProfile(options, spec.window, restored as CaptureWindowProfileState | undefined)
     : new DatasetSplitProfile(options, restored as DatasetSplitProfileState | undefined);

@@ -87,12 +87,11 @@ interface FoldOptions {
   /** Seeds this fold's sketches; give each object its own (e.g. its index) so merges stay deterministic. */
   seed?: number;
   /**
-   * Whether the fold will be handed to another thread (handOver) rather than read here: it then keeps
-   * about limits.exactValues rows of numerical values pending, for the receiving thread to add.
+   * Given when the fold will be handed to another thread (handOver) rather than read here: it then keeps
+   * about limits.exactValues rows of numerical values pending, for the receiving thread to add, in
+   * columns taken from these buffers (which that thread gives back).
    */
-  handedOver?: boolean;
-  /** Where a handed-over fold takes its columns from (the receiving thread gives them back). */
-  columnBuffers?: ColumnBuffers;
+  handOverBuffers?: ColumnBuffers;
 }
 
 function addField(profile: FeatureProfile, raw: unknown): void {
@@ -250,7 +249,7 @@ export class CaptureWindowProfile {
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x636170));
     if (restored) this.stats = { ...restored.stats, malformedExamples: [...restored.stats.malformedExamples] };
     this.ordered = options.features.map((f) => this.folded.feature(f.name)!);
-    this.pending = new PendingColumns(this.ordered, options.handedOver ? this.folded.limits.exactValues + PENDING_ROWS : undefined, options.columnBuffers);
+    this.pending = new PendingColumns(this.ordered, options.handOverBuffers ? this.folded.limits.exactValues + PENDING_ROWS : undefined, options.handOverBuffers);
     if (restored && 'pending' in restored && restored.pending) this.pending.restore(restored.pending);
   }
 
@@ -374,7 +373,7 @@ export class DatasetSplitProfile {
       : new DatasetProfile(options.features, options.limits ?? DEFAULT_PROFILE_LIMITS, mixSeed(options.seed ?? 0, 0x626173));
     if (restored) this.stats = { ...restored.stats, unreadableExamples: [...restored.stats.unreadableExamples] };
     this.ordered = options.features.map((f) => this.folded.feature(f.name)!);
-    this.pending = new PendingColumns(this.ordered, options.handedOver ? this.folded.limits.exactValues + PENDING_ROWS : undefined, options.columnBuffers);
+    this.pending = new PendingColumns(this.ordered, options.handOverBuffers ? this.folded.limits.exactValues + PENDING_ROWS : undefined, options.handOverBuffers);
     if (restored && 'pending' in restored && restored.pending) this.pending.restore(restored.pending);
   }
 
