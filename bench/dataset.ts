@@ -8,7 +8,7 @@
 // Every side is one child process, timed from spawn to exit; peak RSS is the child's VmHWM. See
 // bench/README.md for the data, the knobs and what is not equal.
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -18,12 +18,9 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { DatasetVersionSummary } from '../activities/types';
 import type { DatasetSchema, Feature } from '../domain/config';
 import { seededRandom } from '../domain/seeded-random';
-import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../local/s3';
 import type { Figure } from './figures';
+import { countLinesThroughS3, ensureVenv, envList, measure, median, PEERS_HOME, printResult, ROOT, startBenchS3, type Measured as MeasuredSide } from './harness';
 
-const ROOT = path.resolve(__dirname, '..');
-/** Git-ignored: the generated data and the peer's Python venv. */
-const PEERS_HOME = path.join(ROOT, 'bench', '.peers');
 const DATA_DIR = process.env.BENCH_DATASET_DATA ?? path.join(PEERS_HOME, 'dataset-data');
 const VENV = path.join(PEERS_HOME, 'dataset-venv');
 const REQUIREMENTS = path.join(ROOT, 'bench', 'peers', 'dataset_requirements.txt');
@@ -234,6 +231,8 @@ async function ensureData(scales: Scale[]): Promise<Record<Scale, ScaleData>> {
   const state = await readState();
   const missing = scales.filter((s) => !state.scales[s]);
   if (missing.length > 0) {
+    // Imported here, so the measured children, which load this file too, never load s3rver.
+    const { LOCAL_S3_CREDENTIALS, startLocalS3 } = await import('../local/s3');
     const server = await startLocalS3({ directory: s3Dir(), buckets: [BUCKET] });
     try {
       // A streamed body with a computed checksum would go out aws-chunked, which s3rver does not take.
@@ -352,101 +351,9 @@ function parentManifest(scale: Scale, splitRows: Record<Split, number>, classBal
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The peer's Python: a venv under bench/.peers, from the pinned requirements, made on first use.
-
-async function ensureVenv(): Promise<string> {
-  const python = path.join(VENV, 'bin', 'python');
-  const stamp = path.join(VENV, '.requirements.sha256');
-  const wanted = createHash('sha256').update(await readFile(REQUIREMENTS)).digest('hex');
-  if (existsSync(python) && (await readFile(stamp, 'utf8').catch(() => '')) === wanted) return python;
-  process.stderr.write(`dataset: installing the peer's packages into ${path.relative(ROOT, VENV)} (pinned in ${path.relative(ROOT, REQUIREMENTS)})\n`);
-  await rm(VENV, { recursive: true, force: true });
-  await run(process.env.BENCH_DATASET_PYTHON ?? 'python3', ['-m', 'venv', VENV]);
-  await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]);
-  await writeFile(stamp, wanted);
-  return python;
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}`))));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Measuring one side: a child process, wall time from spawn to exit, peak RSS from /proc.
-
-interface Measured {
-  wallSeconds: number;
-  /** The machine's 1-minute load average when the side started: other work on the 2 cores shows here. */
-  loadAverage?: number;
-  peakRssMiB: number;
-  /** The child's last stdout line, parsed. */
-  result?: Record<string, unknown> & { vmHwmKiB: number };
-  failure?: string;
-}
-
-function vmHwmKiB(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then(
-    (status) => Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0),
-    () => 0,
-  );
-}
-
-async function measure(label: string, command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<Measured> {
-  const logFile = path.join(DATA_DIR, 'logs', `${label.replace(/[^a-zA-Z0-9.-]+/g, '-')}.log`);
-  await mkdir(path.dirname(logFile), { recursive: true });
-  const log = createWriteStream(logFile);
-  const started = process.hrtime.bigint();
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderrTail = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    log.write(d);
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderrTail = (stderrTail + d.toString()).slice(-4000);
-    log.write(d);
-  });
-  // The child reports its own VmHWM at the end; polling covers a child that never gets there.
-  let polledKiB = 0;
-  const poll = setInterval(() => void vmHwmKiB(child.pid!).then((kib) => (polledKiB = Math.max(polledKiB, kib))), 200);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, timeoutMs);
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c, s) => resolve({ code: c, signal: s }));
-  });
-  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  clearInterval(poll);
-  clearTimeout(timer);
-  log.end();
-  const minutes = (timeoutMs / 60_000).toFixed(0);
-  if (timedOut) return { wallSeconds, peakRssMiB: polledKiB / 1024, failure: `did not finish within ${minutes} min` };
-  if (code !== 0) {
-    const oom = signal === 'SIGKILL' || /out of memory|MemoryError|Killed/i.test(stderrTail);
-    const why = oom ? 'ran out of memory' : `exited with ${code ?? signal}`;
-    // The error's own line says more than the stack under it.
-    const lines = stderrTail.trim().split('\n');
-    const said = [...lines].reverse().find((l) => /error|fatal|killed/i.test(l) && !/^\s+at /.test(l)) ?? lines.slice(-3).join(' | ');
-    return { wallSeconds, peakRssMiB: polledKiB / 1024, failure: `${why} after ${wallSeconds.toFixed(0)} s at ${(polledKiB / 1024).toFixed(0)} MiB (log: ${path.relative(ROOT, logFile)}): ${said.trim()}` };
-  }
-  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measured['result'] & object;
-  return { wallSeconds, peakRssMiB: Math.max(result.vmHwmKiB ?? 0, polledKiB) / 1024, result };
-}
-
-// ---------------------------------------------------------------------------------------------------
 // The suite.
+
+type Measured = MeasuredSide<Record<string, unknown> & { vmHwmKiB: number }>;
 
 type Side = 'ours' | 'readCeiling' | 'pandas';
 const SIDE_LABEL: Record<Side, string> = {
@@ -540,13 +447,6 @@ interface SideFigures {
   runs: Measured[];
 }
 
-function envList(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 const inputBytes = (data: ScaleData) => data.parentBytes + data.newBytes;
 
 export async function datasetSuite(): Promise<Figure[]> {
@@ -561,105 +461,95 @@ export async function datasetSuite(): Promise<Figure[]> {
   const code = await codeVersion();
   process.stderr.write(`dataset: measuring ${code}\n`);
   const data = await ensureData(scales);
-  const python = sides.includes('pandas') ? await ensureVenv() : '';
-  const server = await startLocalS3({ directory: s3Dir(), buckets: [BUCKET] });
-  const s3Env = {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_S3: server.endpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
+  const python = sides.includes('pandas') ? await ensureVenv('dataset', VENV, REQUIREMENTS, 'BENCH_DATASET_PYTHON') : '';
   const results = {} as Record<Scale, Record<Side, SideFigures>>;
   const conserved = {} as Record<Scale, Conservation[]>;
-  try {
-    for (const scale of scales) {
-      await warmPageCache(scale);
-      const d = data[scale];
-      const outDir = path.join(DATA_DIR, 'peer-out');
-      await mkdir(outDir, { recursive: true });
-      const commands = (side: Side, label: string): [string, string[], Record<string, string>] => {
-        const pandasArgs = [
-          PEER_SCRIPT,
-          '--parent',
-          SPLITS.map((s) => s3rverPath(splitKey(scale, s))).join(','),
-          '--new',
-          path.join(s3Dir(), BUCKET, labelsPrefix(scale)),
-          '--out',
-          path.join(outDir, `${label}.csv`),
-          '--width',
-          String(WIDTH),
-          '--classes',
-          String(GENERATOR.classes),
-        ];
-        switch (side) {
-          case 'ours':
-            return [process.execPath, ['--import', 'tsx', __filename, 'ours', scale, label], s3Env];
-          case 'readCeiling':
-            return [process.execPath, ['--import', 'tsx', __filename, 'read', scale, label], s3Env];
-          case 'pandas':
-            return [python, pandasArgs, { PYTHONDONTWRITEBYTECODE: '1' }];
+  for (const scale of scales) {
+    await warmPageCache(scale);
+    const d = data[scale];
+    const outDir = path.join(DATA_DIR, 'peer-out');
+    await mkdir(outDir, { recursive: true });
+    const commands = (side: Side, label: string): [string, string[], Record<string, string>] => {
+      const pandasArgs = [
+        PEER_SCRIPT,
+        '--parent',
+        SPLITS.map((s) => s3rverPath(splitKey(scale, s))).join(','),
+        '--new',
+        path.join(s3Dir(), BUCKET, labelsPrefix(scale)),
+        '--out',
+        path.join(outDir, `${label}.csv`),
+        '--width',
+        String(WIDTH),
+        '--classes',
+        String(GENERATOR.classes),
+      ];
+      switch (side) {
+        case 'ours':
+          return [process.execPath, ['--import', 'tsx', __filename, 'ours', scale, label], {}];
+        case 'readCeiling':
+          return [process.execPath, ['--import', 'tsx', __filename, 'read', scale, label], {}];
+        case 'pandas':
+          return [python, pandasArgs, { PYTHONDONTWRITEBYTECODE: '1' }];
+      }
+    };
+    const runs = Object.fromEntries(sides.map((s) => [s, [] as Measured[]])) as Record<Side, Measured[]>;
+    const failed = new Map<Side, string>();
+    conserved[scale] = [];
+    // Repeats interleave the sides, so a slow minute on the machine does not land on one side alone.
+    for (let r = 0; r < repeats[scale]; r++) {
+      for (const side of sides) {
+        if (failed.has(side)) continue;
+        const label = `${scale}-${side}-${r + 1}`;
+        process.stderr.write(`dataset: ${scale} rows, ${SIDE_LABEL[side]}, run ${r + 1}/${repeats[scale]} (load average ${loadavg()[0]!.toFixed(1)})\n`);
+        const [command, args, env] = commands(side, label);
+        const loadAverage = Math.round(loadavg()[0]! * 10) / 10;
+        // Every run reads through a local S3 of its own, started before the clock and stopped after it.
+        const s3 = await startBenchS3(s3Dir(), [BUCKET], REGION);
+        const measured = await measure<Measured['result'] & object>({ label, command, args, env: { ...s3.env, ...env }, timeoutMs, logDir: path.join(DATA_DIR, 'logs') }).finally(() => s3.close());
+        const m = { ...measured, loadAverage };
+        // Each run's output goes; the next run must merge again, not find this version.
+        await rm(path.join(s3Dir(), BUCKET, ...runRoot(label).split('/')), { recursive: true, force: true });
+        await rm(path.join(outDir, `${label}.csv`), { force: true });
+        runs[side].push(m);
+        if (m.failure) {
+          failed.set(side, m.failure);
+          process.stderr.write(`dataset:   ${SIDE_LABEL[side]} ${m.failure}\n`);
+          continue;
         }
-      };
-      const runs = Object.fromEntries(sides.map((s) => [s, [] as Measured[]])) as Record<Side, Measured[]>;
-      const failed = new Map<Side, string>();
-      conserved[scale] = [];
-      // Repeats interleave the sides, so a slow minute on the machine does not land on one side alone.
-      for (let r = 0; r < repeats[scale]; r++) {
-        for (const side of sides) {
-          if (failed.has(side)) continue;
-          const label = `${scale}-${side}-${r + 1}`;
-          process.stderr.write(`dataset: ${scale} rows, ${SIDE_LABEL[side]}, run ${r + 1}/${repeats[scale]} (load average ${loadavg()[0]!.toFixed(1)})\n`);
-          const [command, args, env] = commands(side, label);
-          const loadAverage = Math.round(loadavg()[0]! * 10) / 10;
-          const m = { ...(await measure(label, command, args, env, timeoutMs)), loadAverage };
-          // Each run's output goes; the next run must merge again, not find this version.
-          await rm(path.join(s3Dir(), BUCKET, ...runRoot(label).split('/')), { recursive: true, force: true });
-          await rm(path.join(outDir, `${label}.csv`), { force: true });
-          runs[side].push(m);
-          if (m.failure) {
-            failed.set(side, m.failure);
-            process.stderr.write(`dataset:   ${SIDE_LABEL[side]} ${m.failure}\n`);
-            continue;
-          }
-          const rate = `${(inputBytes(d) / MB / m.wallSeconds).toFixed(1)} MB/s (${m.wallSeconds.toFixed(1)} s), peak RSS ${m.peakRssMiB.toFixed(0)} MiB`;
-          if (side === 'ours') {
-            const ours = m.result as unknown as OursResult;
-            if (ours.reused) throw new Error(`ours found an existing version ${ours.versionId} at ${runRoot(label)}: it measured nothing`);
-            const c = conservation(d, ours);
-            conserved[scale].push(c);
-            process.stderr.write(`dataset:   ${rate}, phases ${JSON.stringify(ours.phases)}, merge ${JSON.stringify(ours.merge)}, wrote ${ours.outputBytes === null ? '?' : (ours.outputBytes / MB).toFixed(0)} MB\n`);
-            process.stderr.write(`dataset:   rows: ${c.text}${c.mismatches.length ? `; MISMATCH: ${c.mismatches.join('; ')}` : ''}\n`);
-          } else if (side === 'pandas') {
-            const p = m.result as unknown as PandasResult;
-            process.stderr.write(
-              `dataset:   ${rate}, rows out ${p.rowsOut.toLocaleString('en')} (expected ${d.expected.kept.toLocaleString('en')}), ` +
-                `duplicates ${p.duplicates.toLocaleString('en')}, bad ${(d.newLines - p.newRowsValid).toLocaleString('en')}, phases ${JSON.stringify(p.phases)}\n`,
-            );
-          } else {
-            process.stderr.write(`dataset:   ${rate}, ${JSON.stringify(m.result)}\n`);
-          }
+        const rate = `${(inputBytes(d) / MB / m.wallSeconds).toFixed(1)} MB/s (${m.wallSeconds.toFixed(1)} s), peak RSS ${m.peakRssMiB.toFixed(0)} MiB`;
+        if (side === 'ours') {
+          const ours = m.result as unknown as OursResult;
+          if (ours.reused) throw new Error(`ours found an existing version ${ours.versionId} at ${runRoot(label)}: it measured nothing`);
+          const c = conservation(d, ours);
+          conserved[scale].push(c);
+          process.stderr.write(`dataset:   ${rate}, phases ${JSON.stringify(ours.phases)}, merge ${JSON.stringify(ours.merge)}, wrote ${ours.outputBytes === null ? '?' : (ours.outputBytes / MB).toFixed(0)} MB\n`);
+          process.stderr.write(`dataset:   rows: ${c.text}${c.mismatches.length ? `; MISMATCH: ${c.mismatches.join('; ')}` : ''}\n`);
+        } else if (side === 'pandas') {
+          const p = m.result as unknown as PandasResult;
+          process.stderr.write(
+            `dataset:   ${rate}, rows out ${p.rowsOut.toLocaleString('en')} (expected ${d.expected.kept.toLocaleString('en')}), ` +
+              `duplicates ${p.duplicates.toLocaleString('en')}, bad ${(d.newLines - p.newRowsValid).toLocaleString('en')}, phases ${JSON.stringify(p.phases)}\n`,
+          );
+        } else {
+          process.stderr.write(`dataset:   ${rate}, ${JSON.stringify(m.result)}\n`);
         }
       }
-      results[scale] = Object.fromEntries(
-        sides.map((side) => {
-          const done = runs[side].filter((m) => m.result);
-          const failure = failed.get(side);
-          return [
-            side,
-            {
-              mbPerSecond: failure ? null : median(done.map((m) => inputBytes(d) / MB / m.wallSeconds)),
-              peakRssMiB: failure ? null : median(done.map((m) => m.peakRssMiB)),
-              ...(failure ? { failure } : {}),
-              runs: runs[side],
-            },
-          ];
-        }),
-      ) as Record<Side, SideFigures>;
     }
-  } finally {
-    await server.close();
+    results[scale] = Object.fromEntries(
+      sides.map((side) => {
+        const done = runs[side].filter((m) => m.result);
+        const failure = failed.get(side);
+        return [
+          side,
+          {
+            mbPerSecond: failure ? null : median(done.map((m) => inputBytes(d) / MB / m.wallSeconds)),
+            peakRssMiB: failure ? null : median(done.map((m) => m.peakRssMiB)),
+            ...(failure ? { failure } : {}),
+            runs: runs[side],
+          },
+        ];
+      }),
+    ) as Record<Side, SideFigures>;
   }
   process.stderr.write(`dataset: suite took ${((Date.now() - suiteStarted) / 60_000).toFixed(1)} min\n`);
   return figuresFrom(scales, sides, data, results, conserved, repeats, code);
@@ -779,20 +669,8 @@ function figuresFrom(
   return figures;
 }
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Our side, as the measured child: `node --import tsx bench/dataset.ts ours <scale> <label>`.
-
-function printResult(result: object): void {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  process.stdout.write(`${JSON.stringify({ ...result, vmHwmKiB: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) })}\n`);
-}
 
 /** The pipeline's config for this bench, with the product's defaults for everything dataset. */
 async function benchConfig(scale: Scale, label: string) {
@@ -904,17 +782,7 @@ function locate(uri: string): { Bucket: string; Key: string } {
 async function readCeilingChild(scale: Scale): Promise<void> {
   const s3 = new S3Client({ region: REGION, forcePathStyle: true });
   const keys = [...SPLITS.map((s) => splitKey(scale, s)), ...Array.from({ length: Math.ceil(SCALES[scale] / GENERATOR.rowsPerObject) }, (_, i) => labelsKey(scale, i))];
-  let lines = 0;
-  let next = 0;
-  const reader = async () => {
-    while (next < keys.length) {
-      const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: keys[next++]! }));
-      for await (const chunk of object.Body as AsyncIterable<Buffer>) {
-        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: READ_CONCURRENCY }, reader));
+  const lines = await countLinesThroughS3(s3, BUCKET, keys, READ_CONCURRENCY);
   printResult({ lines });
 }
 

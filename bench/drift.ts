@@ -7,21 +7,17 @@
 // The peers read the same objects from the directory s3rver serves them from (no HTTP, no S3 SDK).
 // Every side is one child process, timed from spawn to exit (interpreter start and imports included);
 // peak RSS is the child's VmHWM. See bench/README.md for the data, the knobs and what is not equal.
-import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DriftSummary } from '../activities/types';
 import type { Feature } from '../domain/config';
 import { seededRandom } from '../domain/seeded-random';
 import type { Figure } from './figures';
+import { countLinesThroughS3, ensureVenv, envList, measure, median, PEERS_HOME, printResult, ROOT, startBenchS3, type Measured as MeasuredSide } from './harness';
 
-const ROOT = path.resolve(__dirname, '..');
-/** Git-ignored: the generated data and the peers' Python venv. */
-const PEERS_HOME = path.join(ROOT, 'bench', '.peers');
 const DATA_DIR = process.env.BENCH_DRIFT_DATA ?? path.join(PEERS_HOME, 'drift-data');
 const VENV = path.join(PEERS_HOME, 'venv');
 const REQUIREMENTS = path.join(ROOT, 'bench', 'peers', 'requirements.txt');
@@ -224,7 +220,7 @@ async function ensureData(scales: Scale[]): Promise<void> {
 }
 
 /**
- * The local S3 (s3rver) runs in the bench's own process; the measured children, which load this file too,
+ * Data generation starts s3rver in the bench's own process; the measured children, which load this file too,
  * never load it, so its start-up is not counted against them.
  */
 function localS3() {
@@ -251,31 +247,7 @@ function referenceManifest() {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The peers' Python: a venv under bench/.peers, from the pinned requirements, made on first use.
-
-async function ensureVenv(): Promise<string> {
-  const python = path.join(VENV, 'bin', 'python');
-  const stamp = path.join(VENV, '.requirements.sha256');
-  const wanted = createHash('sha256').update(await readFile(REQUIREMENTS)).digest('hex');
-  if (existsSync(python) && (await readFile(stamp, 'utf8').catch(() => '')) === wanted) return python;
-  process.stderr.write(`drift: installing the Python peers' packages into ${path.relative(ROOT, VENV)} (pinned in bench/peers/requirements.txt)\n`);
-  await rm(VENV, { recursive: true, force: true });
-  await run(process.env.BENCH_DRIFT_PYTHON ?? 'python3', ['-m', 'venv', VENV]);
-  await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]);
-  await writeFile(stamp, wanted);
-  return python;
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}`))));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Measuring one side: a child process, wall time from spawn to exit, peak RSS from /proc.
+// The suite.
 
 /** What every side prints as its last stdout line. */
 interface SideResult {
@@ -288,69 +260,7 @@ interface SideResult {
   phases: Record<string, number>;
 }
 
-interface Measured {
-  wallSeconds: number;
-  peakRssMiB: number;
-  result?: SideResult;
-  failure?: string;
-}
-
-function vmHwmKiB(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then(
-    (status) => Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0),
-    () => 0,
-  );
-}
-
-async function measure(label: string, command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<Measured> {
-  const logFile = path.join(DATA_DIR, 'logs', `${label.replace(/[^a-zA-Z0-9.-]+/g, '-')}.log`);
-  await mkdir(path.dirname(logFile), { recursive: true });
-  const log = createWriteStream(logFile);
-  const started = process.hrtime.bigint();
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderrTail = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    log.write(d);
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderrTail = (stderrTail + d.toString()).slice(-4000);
-    log.write(d);
-  });
-  // The child reports its own VmHWM at the end; polling covers a child that never gets there.
-  let polledKiB = 0;
-  const poll = setInterval(() => void vmHwmKiB(child.pid!).then((kib) => (polledKiB = Math.max(polledKiB, kib))), 200);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, timeoutMs);
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c, s) => resolve({ code: c, signal: s }));
-  });
-  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  clearInterval(poll);
-  clearTimeout(timer);
-  log.end();
-  const minutes = (timeoutMs / 60_000).toFixed(0);
-  if (timedOut) return { wallSeconds, peakRssMiB: polledKiB / 1024, failure: `did not finish within ${minutes} min` };
-  if (code !== 0) {
-    const oom = signal === 'SIGKILL' || /out of memory|MemoryError|Killed/i.test(stderrTail);
-    const why = oom ? 'ran out of memory' : `exited with ${code ?? signal}`;
-    return { wallSeconds, peakRssMiB: polledKiB / 1024, failure: `${why} (log: ${path.relative(ROOT, logFile)}): ${stderrTail.trim().split('\n').slice(-3).join(' | ')}` };
-  }
-  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as SideResult;
-  return { wallSeconds, peakRssMiB: Math.max(result.vmHwmKiB, polledKiB) / 1024, result };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The suite.
+type Measured = MeasuredSide<SideResult>;
 
 /** Fold threads for the `oursThreads` side: one per core. */
 const THREADS = availableParallelism();
@@ -371,13 +281,6 @@ interface SideFigures {
   runs: Measured[];
 }
 
-function envList(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 export async function driftSuite(): Promise<Figure[]> {
   const scales = envList('BENCH_DRIFT_SCALES', '1M,10M').map((s) => s.toUpperCase()) as Scale[];
   for (const s of scales) if (!(s in SCALES)) throw new Error(`BENCH_DRIFT_SCALES: unknown scale ${s} (known: ${Object.keys(SCALES).join(', ')})`);
@@ -388,68 +291,56 @@ export async function driftSuite(): Promise<Figure[]> {
   const suiteStarted = Date.now();
 
   await ensureData(scales);
-  const python = sides.some((s) => s === 'numpyScipy' || s === 'evidently') ? await ensureVenv() : '';
-  const { LOCAL_S3_CREDENTIALS, startLocalS3 } = await localS3();
-  const server = await startLocalS3({ directory: s3Dir(), buckets: [BUCKET] });
-  const s3Env = {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_S3: server.endpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
+  const python = sides.some((s) => s === 'numpyScipy' || s === 'evidently') ? await ensureVenv('drift', VENV, REQUIREMENTS, 'BENCH_DRIFT_PYTHON') : '';
   const results = {} as Record<Scale, Record<Side, SideFigures>>;
-  try {
-    for (const scale of scales) {
-      await warmPageCache(scale);
-      const commands: Record<Side, [string, string[], Record<string, string>]> = {
-        ours: [process.execPath, ['--import', 'tsx', __filename, 'ours', scale], s3Env],
-        oursThreads: [process.execPath, ['--import', 'tsx', __filename, 'ours', scale], { ...s3Env, BENCH_DRIFT_THREADS: String(THREADS) }],
-        readCeiling: [process.execPath, ['--import', 'tsx', __filename, 'read', scale], s3Env],
-        numpyScipy: [python, [path.join(ROOT, 'bench', 'peers', 'numpy_scipy.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1' }],
-        evidently: [python, [path.join(ROOT, 'bench', 'peers', 'evidently_preset.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1', DO_NOT_TRACK: '1', EVIDENTLY_DISABLE_TELEMETRY: '1' }],
-      };
-      const runs = Object.fromEntries(sides.map((s) => [s, [] as Measured[]])) as Record<Side, Measured[]>;
-      const failed = new Map<Side, string>();
-      // Repeats interleave the sides, so a slow minute on the machine does not land on one side alone.
-      for (let r = 0; r < repeats[scale]; r++) {
-        for (const side of sides) {
-          if (failed.has(side)) continue;
-          process.stderr.write(`drift: ${scale} records, ${SIDE_LABEL[side]}, run ${r + 1}/${repeats[scale]}\n`);
-          const [command, args, env] = commands[side];
-          const m = await measure(`${scale}-${side}-${r + 1}`, command, args, env, timeoutMs);
-          runs[side].push(m);
-          if (m.failure) {
-            failed.set(side, m.failure);
-            process.stderr.write(`drift:   ${SIDE_LABEL[side]} ${m.failure}\n`);
-          } else {
-            process.stderr.write(
-              `drift:   ${(m.result!.records / m.wallSeconds).toFixed(0)} records/s (${m.wallSeconds.toFixed(1)} s), peak RSS ${m.peakRssMiB.toFixed(0)} MiB, ` +
-                `verdict ${m.result!.verdict}, drifted [${m.result!.drifted.join(', ')}], phases ${JSON.stringify(m.result!.phases)}\n`,
-            );
-            if (m.result!.records !== SCALES[scale]) throw new Error(`${SIDE_LABEL[side]} read ${m.result!.records} records at ${scale}, expected ${SCALES[scale]}`);
-          }
+  for (const scale of scales) {
+    await warmPageCache(scale);
+    const commands: Record<Side, [string, string[], Record<string, string>]> = {
+      ours: [process.execPath, ['--import', 'tsx', __filename, 'ours', scale], {}],
+      oursThreads: [process.execPath, ['--import', 'tsx', __filename, 'ours', scale], { BENCH_DRIFT_THREADS: String(THREADS) }],
+      readCeiling: [process.execPath, ['--import', 'tsx', __filename, 'read', scale], {}],
+      numpyScipy: [python, [path.join(ROOT, 'bench', 'peers', 'numpy_scipy.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1' }],
+      evidently: [python, [path.join(ROOT, 'bench', 'peers', 'evidently_preset.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1', DO_NOT_TRACK: '1', EVIDENTLY_DISABLE_TELEMETRY: '1' }],
+    };
+    const runs = Object.fromEntries(sides.map((s) => [s, [] as Measured[]])) as Record<Side, Measured[]>;
+    const failed = new Map<Side, string>();
+    // Repeats interleave the sides, so a slow minute on the machine does not land on one side alone.
+    for (let r = 0; r < repeats[scale]; r++) {
+      for (const side of sides) {
+        if (failed.has(side)) continue;
+        process.stderr.write(`drift: ${scale} records, ${SIDE_LABEL[side]}, run ${r + 1}/${repeats[scale]}\n`);
+        const [command, args, env] = commands[side];
+        // Every run reads through a local S3 of its own, started before the clock and stopped after it.
+        const s3 = await startBenchS3(s3Dir(), [BUCKET], REGION);
+        const m = await measure<SideResult>({ label: `${scale}-${side}-${r + 1}`, command, args, env: { ...s3.env, ...env }, timeoutMs, logDir: path.join(DATA_DIR, 'logs') }).finally(() => s3.close());
+        runs[side].push(m);
+        if (m.failure) {
+          failed.set(side, m.failure);
+          process.stderr.write(`drift:   ${SIDE_LABEL[side]} ${m.failure}\n`);
+        } else {
+          process.stderr.write(
+            `drift:   ${(m.result!.records / m.wallSeconds).toFixed(0)} records/s (${m.wallSeconds.toFixed(1)} s), peak RSS ${m.peakRssMiB.toFixed(0)} MiB, ` +
+              `verdict ${m.result!.verdict}, drifted [${m.result!.drifted.join(', ')}], phases ${JSON.stringify(m.result!.phases)}\n`,
+          );
+          if (m.result!.records !== SCALES[scale]) throw new Error(`${SIDE_LABEL[side]} read ${m.result!.records} records at ${scale}, expected ${SCALES[scale]}`);
         }
       }
-      results[scale] = Object.fromEntries(
-        sides.map((side) => {
-          const done = runs[side].filter((m) => m.result);
-          const failure = failed.get(side);
-          return [
-            side,
-            {
-              recordsPerSecond: failure ? null : median(done.map((m) => m.result!.records / m.wallSeconds)),
-              peakRssMiB: failure ? null : median(done.map((m) => m.peakRssMiB)),
-              ...(failure ? { failure } : {}),
-              runs: runs[side],
-            },
-          ];
-        }),
-      ) as Record<Side, SideFigures>;
     }
-  } finally {
-    await server.close();
+    results[scale] = Object.fromEntries(
+      sides.map((side) => {
+        const done = runs[side].filter((m) => m.result);
+        const failure = failed.get(side);
+        return [
+          side,
+          {
+            recordsPerSecond: failure ? null : median(done.map((m) => m.result!.records / m.wallSeconds)),
+            peakRssMiB: failure ? null : median(done.map((m) => m.peakRssMiB)),
+            ...(failure ? { failure } : {}),
+            runs: runs[side],
+          },
+        ];
+      }),
+    ) as Record<Side, SideFigures>;
   }
   process.stderr.write(`drift: suite took ${((Date.now() - suiteStarted) / 60_000).toFixed(1)} min\n`);
   return figuresFrom(scales, sides, results, repeats);
@@ -566,13 +457,6 @@ function lastResult(side: SideFigures | undefined): SideResult | undefined {
   return side?.runs.filter((m) => m.result).at(-1)?.result;
 }
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Our side, as the measured child: `node --import tsx bench/drift.ts ours <scale>`. BENCH_DRIFT_OURS picks
 // the entry point: `streaming` (the default: profileCapturedTraffic + profileDatasetSplit + compareProfiles,
@@ -591,12 +475,6 @@ async function oursChild(scale: Scale): Promise<void> {
   printResult({ ...result, phases: { ...result.phases, totalSeconds: (performance.now() - started) / 1000 } });
 }
 
-function printResult(result: Omit<SideResult, 'vmHwmKiB'>): void {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const out: SideResult = { ...result, vmHwmKiB: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
-}
-
 /** The ceiling the local S3 sets: list and GET every object of the window, count lines, parse nothing. */
 async function readCeilingChild(scale: Scale): Promise<void> {
   const s3 = new S3Client({ region: REGION, forcePathStyle: true });
@@ -609,17 +487,7 @@ async function readCeilingChild(scale: Scale): Promise<void> {
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   const listed = performance.now();
-  let records = 0;
-  let next = 0;
-  const reader = async () => {
-    while (next < keys.length) {
-      const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: keys[next++]! }));
-      for await (const chunk of object.Body as AsyncIterable<Buffer>) {
-        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) records++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: READ_CONCURRENCY }, reader));
+  const records = await countLinesThroughS3(s3, BUCKET, keys, READ_CONCURRENCY);
   printResult({ records, verdict: '', drifted: [], methods: {}, phases: { listSeconds: (listed - started) / 1000, readSeconds: (performance.now() - listed) / 1000 } });
 }
 
