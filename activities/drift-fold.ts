@@ -19,7 +19,7 @@ import {
   type DatasetSplitProfileState,
 } from '../domain/drift/profiling';
 import type { ProfiledFeature, ProfileLimits } from '../domain/drift/profile';
-import type { ObjectRef, ObjectSource, ProfilingProgress, StreamOptions } from './drift';
+import type { ObjectRef, ObjectSource, ProfilingProgress, StreamOptions } from './drift-profiling';
 
 export const DEFAULT_READ_CONCURRENCY = 8;
 const PROGRESS_EVERY_LINES = 65_536;

@@ -493,7 +493,7 @@ async function readCeilingChild(scale: Scale): Promise<void> {
 
 /** Ours as a caller outside Temporal uses it: both sides profiled from S3 at once, then compared. */
 async function streamingDrift(s3: S3Client, scale: Scale, window: { from: string; to: string }): Promise<Omit<SideResult, 'vmHwmKiB'>> {
-  const { profileCapturedTraffic, profileDatasetSplit } = await import('../activities/drift');
+  const { profileCapturedTraffic, profileDatasetSplit } = await import('../activities/drift-profiling');
   const { compareProfiles } = await import('../domain/drift');
   const { drift } = await benchConfig(scale);
   const features = DRIFT_BENCH_FEATURES;

@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { profileCaptureObjects, profileDatasetObjects, type DriftJobSpec, type DriftProfilesJson, type ObjectRef, type ObjectSource } from '../../../activities/drift';
+import { profileCaptureObjects, profileDatasetObjects, type DriftJobSpec, type DriftProfilesJson, type ObjectRef, type ObjectSource } from '../../../activities/drift-profiling';
 import { ClientError, log, runEntryPoint } from '../container';
 import { containerPaths } from '../opt-ml';
 
