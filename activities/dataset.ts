@@ -16,10 +16,10 @@
 // writes nothing. See docs/datasets.md.
 import { hash as digest } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
@@ -156,7 +156,7 @@ interface RawLine {
 const NEWLINE = 0x0a;
 
 /** Lines of a byte stream, holding at most maxLineBytes of one line. */
-export async function* readRawLines(stream: Readable, maxLineBytes: number): AsyncGenerator<RawLine> {
+export async function* readRawLines(stream: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<RawLine> {
   for await (const batch of readLineBatches(stream, maxLineBytes)) yield* batch;
 }
 
@@ -164,7 +164,7 @@ export async function* readRawLines(stream: Readable, maxLineBytes: number): Asy
  * The same lines, a chunk's worth at a time: a caller loops over each batch synchronously, instead of
  * paying an async generator's promise for every line.
  */
-export async function* readLineBatches(stream: Readable, maxLineBytes: number): AsyncGenerator<RawLine[]> {
+export async function* readLineBatches(stream: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<RawLine[]> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let skipping = 0;
@@ -184,7 +184,7 @@ export async function* readLineBatches(stream: Readable, maxLineBytes: number): 
     const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
     return { bytes: bytes.subarray(0, end), number };
   };
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of stream) {
     let start = 0;
     const batch: RawLine[] = [];
     for (;;) {
@@ -249,6 +249,114 @@ function canonicalCsv(bytes: Buffer, width: number, classes: number | undefined,
 
 /** Bytes read ahead of the parser in each input object. */
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+/**
+ * The most the parser is handed at once. The bytes read ahead are held in blocks of this size, taken
+ * from a pool and given back once parsed: a merge allocates a few blocks and reuses them for every
+ * object. A stream's own read() joined all it held into one new Buffer of up to twice the read-ahead,
+ * which, freed and allocated again for each object, fragmented glibc's heap (peak RSS grew with the
+ * number of objects read).
+ */
+const READ_AHEAD_BLOCK_BYTES = 1024 * 1024;
+
+/** Read-ahead blocks, allocated when first needed and reused for the rest of the merge. */
+class ReadAheadBlocks {
+  private readonly free: Buffer[] = [];
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(READ_AHEAD_BLOCK_BYTES);
+  }
+
+  giveBack(block: Buffer): void {
+    this.free.push(block);
+  }
+}
+
+/**
+ * One input object's bytes, copied into read-ahead blocks as they arrive and handed to the parser a
+ * block at a time. A block handed out stays valid until the parser asks for the next one: readLineBatches
+ * copies what it keeps of a block (a line's start) before it does.
+ */
+class ObjectReadAhead implements AsyncIterable<Buffer> {
+  /** Blocks read and not yet handed out, with the bytes each holds. */
+  private readonly filled: { block: Buffer; bytes: number }[] = [];
+  private filling: Buffer | null = null;
+  private used = 0;
+  private ended = false;
+  private failed: Error | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly source: Readable,
+    private readonly blocks: ReadAheadBlocks,
+  ) {
+    source.on('data', (chunk: Buffer) => this.arrive(chunk));
+    source.on('end', () => {
+      this.ended = true;
+      this.notify();
+    });
+    source.on('error', (err) => this.fail(err));
+    source.on('close', () => {
+      if (!this.ended) this.fail(new Error('the object stream closed before its end'));
+    });
+  }
+
+  private arrive(chunk: Buffer): void {
+    for (let at = 0; at < chunk.length; ) {
+      this.filling ??= this.blocks.take();
+      const n = chunk.copy(this.filling, this.used, at);
+      this.used += n;
+      at += n;
+      if (this.used === this.filling.length) this.seal();
+    }
+    if (this.filled.length >= READ_AHEAD_BYTES / READ_AHEAD_BLOCK_BYTES) this.source.pause();
+    this.notify();
+  }
+
+  /** Moves the block being filled to the blocks ready to be handed out. */
+  private seal(): void {
+    this.filled.push({ block: this.filling!, bytes: this.used });
+    this.filling = null;
+    this.used = 0;
+  }
+
+  private fail(err: Error): void {
+    this.failed ??= err;
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    let handedOut: Buffer | null = null;
+    try {
+      for (;;) {
+        // The parser is done with the block it was handed.
+        if (handedOut) this.blocks.giveBack(handedOut);
+        handedOut = null;
+        // Whatever has arrived, even part of a block: the parser does not wait for a block to fill.
+        if (this.filled.length === 0 && this.used > 0) this.seal();
+        const next = this.filled.shift();
+        if (next) {
+          handedOut = next.block;
+          if (this.source.isPaused() && !this.ended) this.source.resume();
+          yield next.block.subarray(0, next.bytes);
+          continue;
+        }
+        if (this.failed) throw this.failed;
+        if (this.ended) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    } finally {
+      if (handedOut) this.blocks.giveBack(handedOut);
+      for (const { block } of this.filled.splice(0)) this.blocks.giveBack(block);
+      if (!this.ended) this.source.destroy();
+    }
+  }
+}
 
 /**
  * The input objects, read in their order, each up to READ_AHEAD_BYTES ahead of the parser, and the next
@@ -257,8 +365,9 @@ const READ_AHEAD_BYTES = 8 * 1024 * 1024;
  */
 class ReadAhead {
   private next = 0;
-  private ahead: { uri: string; stream: Promise<Readable> } | null = null;
+  private ahead: { uri: string; object: Promise<ObjectReadAhead> } | null = null;
   private readonly opened: Readable[] = [];
+  private readonly blocks = new ReadAheadBlocks();
 
   constructor(
     private readonly io: ObjectIo,
@@ -266,28 +375,25 @@ class ReadAhead {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** The stream of `uri`, which must be the next in the order given. */
-  async open(uri: string): Promise<Readable> {
+  /** The bytes of `uri`, which must be the next in the order given. */
+  async open(uri: string): Promise<ObjectReadAhead> {
     if (this.uris[this.next] !== uri) throw new Error(`ReadAhead: ${uri} opened out of order (expected ${this.uris[this.next]})`);
-    const current = this.ahead?.uri === uri ? this.ahead.stream : this.start(uri);
+    const current = this.ahead?.uri === uri ? this.ahead.object : this.start(uri);
     this.ahead = null;
     this.next++;
     const following = this.uris[this.next];
-    if (following !== undefined) this.ahead = { uri: following, stream: this.start(following) };
+    if (following !== undefined) this.ahead = { uri: following, object: this.start(following) };
     return current;
   }
 
-  private start(uri: string): Promise<Readable> {
-    const stream = this.io.open(uri, this.signal).then((source) => {
-      const buffered = new PassThrough({ highWaterMark: READ_AHEAD_BYTES });
-      // pipeline, not pipe: an error on the source reaches the reader.
-      pipeline(source, buffered, () => undefined);
-      this.opened.push(source, buffered);
-      return buffered;
+  private start(uri: string): Promise<ObjectReadAhead> {
+    const object = this.io.open(uri, this.signal).then((source) => {
+      this.opened.push(source);
+      return new ObjectReadAhead(source, this.blocks);
     });
     // Awaited when its turn comes; until then a failure must not go unhandled.
-    stream.catch(() => undefined);
-    return stream;
+    object.catch(() => undefined);
+    return object;
   }
 
   /** Stops whatever is still being read (after a failure, or an object left unread). */
@@ -368,70 +474,92 @@ function deserialize(line: string, origins: OriginTable): Observation {
   };
 }
 
-/** The value of the 8 hex digits a line starts with (its placement hash's leading 32 bits). */
-function leading32(line: string): number {
+/** The value of the 8 hex digits at `at` (a serialized line's placement hash: its leading 32 bits). */
+function leading32(bytes: Buffer, at: number): number {
   let v = 0;
-  for (let i = 0; i < 8; i++) {
-    const c = line.charCodeAt(i);
+  for (let i = at; i < at + 8; i++) {
+    const c = bytes[i]!;
     v = v * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
   }
   return v;
 }
 
 /**
- * Sorts lines that start with a lowercase hex hash exactly as lines.sort() does, in linear time on
- * uniform hashes: lines are dealt into as many buckets as there are lines by their leading 32 bits (an
- * order-preserving map, so the buckets are ranges of the order), and only a bucket with several lines
- * (about one in three, and every group of one key's sightings) is sorted as strings.
+ * Puts a partition's serialized lines (bytes, each line ending in a newline, starting with a lowercase hex
+ * hash) in the order lines.sort() gives them, in linear time on uniform hashes: lines are dealt into as
+ * many buckets as there are lines by their leading 32 bits (an order-preserving map, so the buckets are
+ * ranges of the order, and one hash's lines share a bucket), and only a bucket with several lines (about
+ * one in three, and every group of one key's sightings) is sorted.
+ *
+ * A line is decoded only when its bucket's turn comes, so it dies young, and the arrays are kept for the
+ * next partition. Decoded whole and split, a partition was 45 MiB of strings that lived until it was
+ * written and then waited for V8's next full collection, so peak memory depended on when that came.
  */
-export function sortByHash(lines: string[]): void {
-  const n = lines.length;
-  if (n < 64) {
-    lines.sort();
-    return;
-  }
-  const lead = new Float64Array(n);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = leading32(lines[i]!);
-    lead[i] = v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const scale = n / (max - min + 1);
-  const bucketOf = new Uint32Array(n);
-  const starts = new Uint32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    const b = Math.floor((lead[i]! - min) * scale);
-    bucketOf[i] = b;
-    starts[b + 1]!++;
-  }
-  for (let b = 0; b < n; b++) starts[b + 1]! += starts[b]!;
-  const next = starts.slice(0, n);
-  const sorted: string[] = new Array(n);
-  for (let i = 0; i < n; i++) sorted[next[bucketOf[i]!]!++] = lines[i]!;
-  for (let b = 0; b < n; b++) {
-    const from = starts[b]!;
-    const to = starts[b + 1]!;
-    if (to - from > 32) {
-      // Many sightings of one key, or hashes that are not uniform: a full sort.
-      const group = sorted.slice(from, to).sort();
-      for (let k = 0; k < group.length; k++) sorted[from + k] = group[k]!;
-      continue;
+export class PlacementOrder {
+  private lineStarts = new Uint32Array(0);
+  private lead = new Float64Array(0);
+  private bucketOf = new Uint32Array(0);
+  private bucketStarts = new Uint32Array(0);
+  private next = new Uint32Array(0);
+  private order = new Uint32Array(0);
+
+  /** The lines of `bytes` without their newlines, a bucket at a time, in order. */
+  *buckets(bytes: Buffer): Generator<string[]> {
+    let n = 0;
+    for (let nl = bytes.indexOf(NEWLINE); nl >= 0; nl = bytes.indexOf(NEWLINE, nl + 1)) {
+      if (n + 1 >= this.lineStarts.length) this.lineStarts = grown(this.lineStarts, n + 2);
+      this.lineStarts[++n] = nl + 1;
     }
-    // Insertion sort: a bucket holds a few lines (string < compares code units, as sort() does).
-    for (let k = from + 1; k < to; k++) {
-      const line = sorted[k]!;
-      let m = k - 1;
-      while (m >= from && sorted[m]! > line) {
-        sorted[m + 1] = sorted[m]!;
-        m--;
+    if (n === 0) return;
+    if (this.order.length < n) this.makeRoom(n);
+    const { lineStarts, lead, bucketOf, bucketStarts, next, order } = this;
+    lineStarts[0] = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = leading32(bytes, lineStarts[i]!);
+      lead[i] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const scale = n / (max - min + 1);
+    bucketStarts.fill(0, 0, n + 1);
+    for (let i = 0; i < n; i++) {
+      const b = Math.floor((lead[i]! - min) * scale);
+      bucketOf[i] = b;
+      bucketStarts[b + 1]!++;
+    }
+    for (let b = 0; b < n; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
+    next.set(bucketStarts.subarray(0, n));
+    for (let i = 0; i < n; i++) order[next[bucketOf[i]!]!++] = i;
+    const line = (i: number) => bytes.toString('utf8', lineStarts[i]!, lineStarts[i + 1]! - 1);
+    for (let b = 0; b < n; b++) {
+      const from = bucketStarts[b]!;
+      const to = bucketStarts[b + 1]!;
+      if (to - from === 1) yield [line(order[from]!)];
+      else if (to > from) {
+        const bucket: string[] = [];
+        for (let k = from; k < to; k++) bucket.push(line(order[k]!));
+        // Compares UTF-16 code units, as sort() of the whole did.
+        yield bucket.sort();
       }
-      sorted[m + 1] = line;
     }
   }
-  for (let i = 0; i < n; i++) lines[i] = sorted[i]!;
+
+  private makeRoom(lines: number): void {
+    const room = Math.ceil(lines * 1.25);
+    this.lead = new Float64Array(room);
+    this.bucketOf = new Uint32Array(room);
+    this.bucketStarts = new Uint32Array(room + 1);
+    this.next = new Uint32Array(room);
+    this.order = new Uint32Array(room);
+  }
+}
+
+function grown(array: Uint32Array, atLeast: number): Uint32Array<ArrayBuffer> {
+  const larger = new Uint32Array(Math.max(atLeast, Math.ceil(array.length * 1.5), 1024));
+  larger.set(array);
+  return larger;
 }
 
 /** Per-string overhead of a V8 string in an array, for the memory estimate. */
@@ -504,21 +632,45 @@ class DedupIndex {
     }
   }
 
-  /** Each partition's lines in turn (one partition in memory at a time). */
-  async *partitionsInOrder(): AsyncGenerator<string[]> {
+  /**
+   * Each partition's serialized lines in turn, as bytes (one partition in memory at a time). The bytes
+   * are valid until the next partition is asked for.
+   */
+  async *partitionsInOrder(): AsyncGenerator<Buffer> {
     if (!this.partitions) {
-      yield this.takeBuffered();
+      this.flushPending();
+      const bytes = Buffer.allocUnsafeSlow(this.buffer.reduce((n, chunk) => n + Buffer.byteLength(chunk), 0));
+      let at = 0;
+      for (const chunk of this.buffer.splice(0)) at += bytes.write(chunk, at, 'utf8');
+      this.bufferBytes = 0;
+      yield bytes;
       return;
     }
     for (const p of this.partitions) await p.close();
+    // A partition is sized to be held whole: each is read in one go into the same buffer, allocated
+    // once for the largest. A new buffer for each (readFile) was freed and allocated again some 100
+    // times at 10M rows, and fragmented glibc's heap.
+    const bytes = Buffer.allocUnsafeSlow(Math.max(1, ...this.partitions.map((p) => p.bytes)));
     for (const p of this.partitions) {
-      // A partition is sized to be held whole: read it in one go and split it, not line by line.
-      const text = (await readFile(p.file)).toString('utf8');
+      await readWhole(p.file, bytes.subarray(0, p.bytes));
       await rm(p.file, { force: true });
-      const lines = text.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      yield lines;
+      yield bytes.subarray(0, p.bytes);
     }
+  }
+}
+
+/** Reads a file that holds exactly `into.length` bytes into `into`. */
+async function readWhole(file: string, into: Buffer): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    let length = 0;
+    while (length < into.length) {
+      const { bytesRead } = await handle.read(into, length, into.length - length, length);
+      if (bytesRead === 0) throw new Error(`the merge's spill file ${file} holds ${length} bytes, not the ${into.length} written to it`);
+      length += bytesRead;
+    }
+  } finally {
+    await handle.close();
   }
 }
 
@@ -539,6 +691,8 @@ class PartitionFile {
   private buffer: Buffer;
   private used = 0;
   private failed: Error | null = null;
+  /** Bytes handed to the file so far. */
+  bytes = 0;
 
   constructor(
     readonly file: string,
@@ -574,6 +728,7 @@ class PartitionFile {
 
   private append(bytes: Buffer): Promise<void> | undefined {
     if (this.failed) return Promise.reject(this.error(this.failed));
+    this.bytes += bytes.length;
     if (this.stream.write(bytes)) return undefined;
     return new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
@@ -601,6 +756,26 @@ class PartitionFile {
 
 /** S3's smallest part but the last. */
 const PART_BYTES = 5 * 1024 * 1024;
+/** A full part buffer: a part, and room for the line that takes it past PART_BYTES. */
+const PART_BUFFER_BYTES = PART_BYTES + 64 * 1024;
+
+/**
+ * Full part buffers, shared by one merge's writers: a writer gives its buffers back when its object is
+ * closed, and the next object's writer fills them. With buffers of its own, each object (18 CSV objects
+ * at 10M rows) allocated its three and grew to them from 64 KiB, and glibc's heap fragmented as they
+ * were freed.
+ */
+class PartBuffers {
+  private readonly free: Buffer[] = [];
+
+  take(): Buffer | undefined {
+    return this.free.pop();
+  }
+
+  giveBack(part: Buffer): void {
+    if (part.length === PART_BUFFER_BYTES) this.free.push(part);
+  }
+}
 /**
  * Parts of one object sent at once. With one, the writer stopped at every filled part until the store
  * had taken the last (a third of the writing pass idle on the 1M bench); two let it fill a third.
@@ -617,7 +792,7 @@ class S3ObjectWriter implements ObjectWriter {
    * The part being filled: text is encoded into it as it comes, so lines die young instead of waiting
    * in a list to be joined (which would promote them to V8's old space, where garbage lingers).
    */
-  private part: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private part: Buffer;
   /** Buffers of parts that have been sent, reused for the next parts. */
   private spares: Buffer[] = [];
   private used = 0;
@@ -632,11 +807,13 @@ class S3ObjectWriter implements ObjectWriter {
     private readonly s3: S3Client,
     uri: string,
     private readonly contentType: string,
+    private readonly partBuffers: PartBuffers,
     /** Turns a part's bytes into the body sent (gzip, for compressed copies). */
     private readonly encode: (bytes: Buffer) => Buffer = (b) => b,
   ) {
     const { bucket, key } = parseS3Uri(uri);
     this.location = { Bucket: bucket, Key: key };
+    this.part = partBuffers.take() ?? Buffer.allocUnsafe(64 * 1024);
   }
 
   write(text: string): Promise<void> | undefined {
@@ -645,7 +822,8 @@ class S3ObjectWriter implements ObjectWriter {
     if (need > this.part.length) {
       // Small objects stay small: the buffer doubles up to a part, then a full part goes out.
       if (this.part.length < PART_BYTES || this.used === 0) {
-        const grown = Buffer.allocUnsafe(Math.max(need, Math.min(PART_BYTES + 64 * 1024, this.part.length * 2)));
+        const size = Math.max(need, Math.min(PART_BUFFER_BYTES, this.part.length * 2));
+        const grown = (size === PART_BUFFER_BYTES ? this.partBuffers.take() : undefined) ?? Buffer.allocUnsafe(size);
         this.part.copy(grown, 0, 0, this.used);
         this.part = grown;
       } else {
@@ -661,7 +839,7 @@ class S3ObjectWriter implements ObjectWriter {
     while (this.inflight.length >= PARTS_IN_FLIGHT) await this.inflight[0];
     const filled = this.part;
     const body = this.encode(filled.subarray(0, this.used));
-    this.part = this.spares.pop() ?? Buffer.allocUnsafe(filled.length);
+    this.part = this.spares.pop() ?? (filled.length === PART_BUFFER_BYTES ? this.partBuffers.take() : undefined) ?? Buffer.allocUnsafe(filled.length);
     this.used = 0;
     this.uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ ...this.location, ContentType: this.contentType }))).UploadId!;
     const PartNumber = this.parts.length + 1;
@@ -683,11 +861,14 @@ class S3ObjectWriter implements ObjectWriter {
     if (this.uploadId === undefined && this.inflight.length === 0) {
       const body = Buffer.from(this.encode(this.part.subarray(0, this.used)));
       this.used = 0;
+      this.partBuffers.giveBack(this.part);
       await this.s3.send(new PutObjectCommand({ ...this.location, Body: body, ContentType: this.contentType }));
       return { bytes: body.length };
     }
     if (this.used > 0) await this.startPart();
     await Promise.all(this.inflight);
+    this.partBuffers.giveBack(this.part);
+    for (const spare of this.spares.splice(0)) this.partBuffers.giveBack(spare);
     await this.s3.send(new CompleteMultipartUploadCommand({ ...this.location, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }));
     return { bytes: this.bytes };
   }
@@ -698,13 +879,14 @@ class S3ObjectWriter implements ObjectWriter {
 }
 
 export function s3ObjectIo(s3: S3Client): ObjectIo {
+  const partBuffers = new PartBuffers();
   return {
     open: async (uri, signal) => {
       const { bucket, key } = parseS3Uri(uri);
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
       return object.Body as Readable;
     },
-    create: (uri, contentType) => new S3ObjectWriter(s3, uri, contentType, contentType === 'application/gzip' ? (b) => gzipSync(b) : undefined),
+    create: (uri, contentType) => new S3ObjectWriter(s3, uri, contentType, partBuffers, contentType === 'application/gzip' ? (b) => gzipSync(b) : undefined),
   };
 }
 
@@ -1027,10 +1209,9 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
 
     // Rows seen once are written straight from their lines unless retention needs their times.
     const direct = ageFloor === null && rowCap === undefined && !plan.retention.recencyWeights;
-    for await (const lines of index.partitionsInOrder()) {
+    const placementOrder = new PlacementOrder();
+    for await (const partition of index.partitionsInOrder()) {
       opts.signal?.throwIfAborted();
-      // Lines begin with the placement hash: sorted, a key's observations sit together, in hash order.
-      sortByHash(lines);
       const out = rowCap === undefined ? null : new PartitionFile(path.join(await ensureWorkDir(), `resolved-${String(heldFiles.length).padStart(5, '0')}.tsv`));
       if (out) heldFiles.push(out.file);
       // Returns a promise only when a writer needs waiting on (most rows: none, so no promise per row).
@@ -1049,51 +1230,51 @@ export async function mergeVersionObjects(io: ObjectIo, plan: MergePlan, opts: M
         }
         return out.write(`${split}\t${isNew ? 1 : 0}\t${serialize(observation, origins.refOf(observation.origin))}`);
       };
-      for (let i = 0; i < lines.length; ) {
-        const hash = lines[i]!.slice(0, lines[i]!.indexOf('\t'));
-        let j = i + 1;
-        while (j < lines.length && lines[j]!.startsWith(hash) && lines[j]![hash.length] === '\t') j++;
-        if (j === i + 1 && direct) {
-          // One sighting of the key (most rows), and nothing about the row's age matters: written from its line as it is.
-          const wait = emitLine(lines[i]!, hash.length);
-          if (wait) await wait;
-        } else if (j === i + 1) {
-          // One sighting of the key: nothing to resolve.
-          const o = deserialize(lines[i]!, origins);
-          const wait = take(o, o.parentSplit ?? splitFor(o.hash, plan.shares), o.parentSplit === null);
-          if (wait) await wait;
-        } else {
-          const byKey = new Map<string, Observation[]>();
-          for (let k = i; k < j; k++) {
-            const o = deserialize(lines[k]!, origins);
-            const group = byKey.get(o.key);
-            if (group) group.push(o);
-            else byKey.set(o.key, [o]);
-          }
-          for (const group of byKey.values()) {
-            const resolution = resolveKey(group, plan.conflictPolicy, plan.shares);
-            if (resolution.conflict) counts.conflicts++;
-            for (const { observation, fate } of resolution.fates) {
-              if (fate.fate === 'duplicate') counts.duplicates++;
-              else if (fate.fate === 'overruled') counts.overruled++;
-              else if (fate.fate === 'quarantined') {
-                const colon = observation.origin.lastIndexOf(':');
-                await quarantineLine(observation.origin.slice(0, colon), Number(observation.origin.slice(colon + 1)), `${observation.label},${observation.features}`, fate.code, fate.reason);
-              }
-            }
-            if (!resolution.kept) continue;
-            // Relabelled: the parent's own row gave way to a newer line (the parent's is the overruled one).
-            if (resolution.kept.relabelled) counts.relabelled++;
-            const wait = take(resolution.kept.observation, resolution.kept.split, resolution.kept.isNew);
+      // Lines begin with the placement hash: in its order, a key's observations sit together.
+      for (const lines of placementOrder.buckets(partition)) {
+        for (let i = 0; i < lines.length; ) {
+          const hash = lines[i]!.slice(0, lines[i]!.indexOf('\t'));
+          let j = i + 1;
+          while (j < lines.length && lines[j]!.startsWith(hash) && lines[j]![hash.length] === '\t') j++;
+          if (j === i + 1 && direct) {
+            // One sighting of the key (most rows), and nothing about the row's age matters: written from its line as it is.
+            const wait = emitLine(lines[i]!, hash.length);
             if (wait) await wait;
+          } else if (j === i + 1) {
+            // One sighting of the key: nothing to resolve.
+            const o = deserialize(lines[i]!, origins);
+            const wait = take(o, o.parentSplit ?? splitFor(o.hash, plan.shares), o.parentSplit === null);
+            if (wait) await wait;
+          } else {
+            const byKey = new Map<string, Observation[]>();
+            for (let k = i; k < j; k++) {
+              const o = deserialize(lines[k]!, origins);
+              const group = byKey.get(o.key);
+              if (group) group.push(o);
+              else byKey.set(o.key, [o]);
+            }
+            for (const group of byKey.values()) {
+              const resolution = resolveKey(group, plan.conflictPolicy, plan.shares);
+              if (resolution.conflict) counts.conflicts++;
+              for (const { observation, fate } of resolution.fates) {
+                if (fate.fate === 'duplicate') counts.duplicates++;
+                else if (fate.fate === 'overruled') counts.overruled++;
+                else if (fate.fate === 'quarantined') {
+                  const colon = observation.origin.lastIndexOf(':');
+                  await quarantineLine(observation.origin.slice(0, colon), Number(observation.origin.slice(colon + 1)), `${observation.label},${observation.features}`, fate.code, fate.reason);
+                }
+              }
+              if (!resolution.kept) continue;
+              // Relabelled: the parent's own row gave way to a newer line (the parent's is the overruled one).
+              if (resolution.kept.relabelled) counts.relabelled++;
+              const wait = take(resolution.kept.observation, resolution.kept.split, resolution.kept.isNew);
+              if (wait) await wait;
+            }
           }
+          i = j;
+          beat();
         }
-        // Release lines as they are done, so the partition's memory falls as it is written.
-        for (let k = i; k < j; k++) lines[k] = '';
-        i = j;
-        beat();
       }
-      lines.length = 0;
       if (out) await out.close();
       progress.partitionsDone!++;
       beat();

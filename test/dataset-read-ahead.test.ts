@@ -1,6 +1,7 @@
 // The merge reads its inputs ahead of the parser (ReadAhead in activities/dataset.ts): an input that
 // fails part-way must fail the merge with its error, not leave it waiting, and the writers it opened
-// must be aborted.
+// must be aborted. What the parser is handed does not depend on how the bytes arrived, and a spilled
+// index, its partitions read back in slices, writes what the index held in memory would.
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -9,7 +10,7 @@ import { parsePipelineConfig, type DatasetSchema } from '../domain/config';
 
 const schema: DatasetSchema = { label: { name: 'y', classes: 2 }, features: [{ name: 'a', type: 'numerical' }, { name: 'b', type: 'numerical' }] } as DatasetSchema;
 
-function plan(): MergePlan {
+function plan(sourceUris = ['s3://bkt/new/a.csv', 's3://bkt/new/b.csv', 's3://bkt/new/c.csv'], memoryBytes?: number): MergePlan {
   const config = parsePipelineConfig({
     model: 'read-ahead',
     roleArn: 'arn:aws:iam::000000000000:role/SageMakerRetraining',
@@ -32,9 +33,9 @@ function plan(): MergePlan {
     conflictPolicy: d.conflictPolicy,
     retention: d.retention,
     channels: d.channels,
-    memoryBytes: d.merge.memoryBytes,
+    memoryBytes: memoryBytes ?? d.merge.memoryBytes,
     parent: null,
-    sources: ['s3://bkt/new/a.csv', 's3://bkt/new/b.csv', 's3://bkt/new/c.csv'].map((uri) => ({ uri, etag: 'e', size: 100, lastModified: null })),
+    sources: sourceUris.map((uri) => ({ uri, etag: 'e', size: 100, lastModified: null })),
   };
 }
 
@@ -88,5 +89,52 @@ describe('reading ahead', () => {
     const result = await mergeVersionObjects(io, plan());
     assert.equal(result.counts.inputs.newLines, 6);
     assert.equal(result.counts.splits.train + result.counts.splits.validation + result.counts.splits.holdout + result.counts.duplicates, 6);
+  });
+
+  it('writes the same objects whatever the chunks an object arrives in, spilled or not', { timeout: 60_000 }, async () => {
+    // Two objects of several MiB, a tenth of their lines repeated; some lines are not canonical CSV.
+    const objects = new Map<string, Buffer>();
+    for (const [n, name] of ['a.csv', 'b.csv'].entries()) {
+      const lines: string[] = [];
+      for (let i = 0; i < 100_000; i++) {
+        const row = n * 100_000 + (i % 10 === 9 ? i - 9 : i);
+        lines.push(row % 1000 === 3 ? `${row % 2}, ${row}.50,${row % 997}` : `${row % 2},${row}.5,${row % 997}`);
+      }
+      objects.set(`s3://bkt/new/${name}`, Buffer.from(`${lines.join('\n')}\n`));
+    }
+    const mergeWith = async (chunkBytes: number, memoryBytes: number) => {
+      const written = new Map<string, string[]>();
+      const io: ObjectIo = {
+        open: async (uri) => {
+          const bytes = objects.get(uri)!;
+          const chunks: Buffer[] = [];
+          for (let at = 0; at < bytes.length; at += chunkBytes) chunks.push(bytes.subarray(at, at + chunkBytes));
+          return Readable.from(chunks);
+        },
+        create: (uri) => {
+          const texts: string[] = [];
+          written.set(uri, texts);
+          return {
+            write: (text: string) => {
+              texts.push(text);
+              return undefined;
+            },
+            close: async () => ({ bytes: Buffer.byteLength(texts.join('')) }),
+            abort: async () => undefined,
+          };
+        },
+      };
+      const result = await mergeVersionObjects(io, plan([...objects.keys()], memoryBytes));
+      return { result, objects: new Map([...written].map(([uri, texts]) => [uri, texts.join('')])) };
+    };
+    const whole = await mergeWith(64 * 1024 * 1024, 256 * 1024 * 1024);
+    const chunked = await mergeWith(7_919, 16 * 1024 * 1024);
+    assert.equal(whole.result.spilled, false);
+    assert.equal(chunked.result.spilled, true);
+    assert.ok(chunked.result.partitions > 1);
+    assert.equal(whole.result.counts.duplicates, 20_000);
+    assert.deepEqual(chunked.result.counts, whole.result.counts);
+    assert.deepEqual([...chunked.objects.keys()].sort(), [...whole.objects.keys()].sort());
+    for (const [uri, text] of whole.objects) assert.ok(chunked.objects.get(uri) === text, `${uri} is the same`);
   });
 });
