@@ -22,7 +22,7 @@ const bannedInWorkflows = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'bench/.peers/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'bench/.peers/**', 'bench/results/**', 'dist/**', 'test/artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -16,7 +16,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Command } from 'commander';
-import { DEFAULT_TASK_QUEUE } from '..';
+import { DEFAULT_TASK_QUEUE } from '../index';
 import { parsePipelineConfig } from '../domain/config';
 import { LINEAR_LEARNER_METRIC_DEFINITIONS } from '../local/algorithms/linear-learner/metrics';
 import { customers, DEMO_BUCKET, demoConfig, labelledCsv } from '../local/demo-data';

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 // `retrain`: operate the retraining pipeline from a terminal. Connects to Temporal through
 // @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles), so the
 // same commands work against a dev server, a self-hosted cluster or Temporal Cloud.
@@ -10,7 +10,7 @@ import { userInfo } from 'node:os';
 import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_TASK_QUEUE } from '..';
+import { DEFAULT_TASK_QUEUE } from '../index';
 import { retrainingStartOptions, retrainingWorkflowId } from '../client/runs';
 import {
   createRetrainingSchedule,

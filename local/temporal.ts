@@ -14,12 +14,13 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 import { RETRAINING_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { PACKAGE_ROOT } from './package-root';
 
 /** v1.5.1 is the newest tag `go install` accepts (later tags carry a replace directive). Server 1.29.1, UI 2.42.1. */
 export const PINNED_CLI_VERSION = '1.5.1';
 const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
-export const TOOLS_DIR = path.resolve(__dirname, '..', '.tools');
+export const TOOLS_DIR = path.join(PACKAGE_ROOT, '.tools');
 const builtCliPath = path.join(TOOLS_DIR, `temporal-cli-v${PINNED_CLI_VERSION}`, 'temporal');
 
 type Log = (line: string) => void;

@@ -6,7 +6,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { DEFAULT_TASK_QUEUE, SageMakerRetrainingPlugin } from '..';
+import { DEFAULT_TASK_QUEUE, SageMakerRetrainingPlugin } from '../index';
 
 async function run() {
   const { connectionOptions, namespace } = loadClientConnectConfig();

@@ -1,14 +1,16 @@
-// A "container" here is a Node process running a TypeScript entry point through tsx, with OPT_ML
+// A "container" here is a Node process running an entry point (TypeScript or JavaScript) through tsx, with OPT_ML
 // standing in for /opt/ml. Entry points default to /opt/ml when OPT_ML is unset, so the same file
 // runs unchanged in a real SageMaker container.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root';
 
 const CONTAINER_ROOT = '/opt/ml';
-const PROJECT_TSCONFIG = path.resolve(__dirname, '..', '..', 'tsconfig.json');
+/** The package's tsconfig, for TypeScript entry points; an installed package runs compiled ones and has none. */
+const PACKAGE_TSCONFIG = path.join(PACKAGE_ROOT, 'tsconfig.json');
 
 /** `tsx`'s package main registers both its ESM and CommonJS hooks, which `--import` needs. */
 const TSX_LOADER_URL = pathToFileURL(require.resolve('tsx')).href;
@@ -70,7 +72,7 @@ export class LocalContainer {
     const { NODE_TEST_CONTEXT: _ignored, ...inherited } = process.env;
     this.child = spawn(process.execPath, ['--import', TSX_LOADER_URL, launch.entryFile, ...launch.args], {
       cwd: path.dirname(launch.optMl),
-      env: { ...inherited, TSX_TSCONFIG_PATH: PROJECT_TSCONFIG, ...launch.env, OPT_ML: launch.optMl },
+      env: { ...inherited, ...(existsSync(PACKAGE_TSCONFIG) ? { TSX_TSCONFIG_PATH: PACKAGE_TSCONFIG } : {}), ...launch.env, OPT_ML: launch.optMl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.pipeLines('stdout', launch.onLine);

@@ -1,24 +1,24 @@
 // The local stand-in for ECR: an image URI names a repository, and each repository maps to the
-// TypeScript entry points that play the container for training, processing and serving.
+// entry points (TypeScript in a clone, JavaScript in the installed package) that play the container for
+// training, processing and serving.
 import path from 'node:path';
+import { ownModule, PACKAGE_ROOT } from '../package-root';
 
 export type ContainerRole = 'train' | 'serve' | 'process';
 
-/** Entry points of one algorithm image, as absolute paths or paths relative to the project root. */
+/** Entry points of one algorithm image, as absolute paths or paths relative to this package's root (the folder of its package.json). */
 export type AlgorithmImage = Partial<Record<ContainerRole, string>>;
-
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 export const BUILT_IN_IMAGES: Readonly<Record<string, AlgorithmImage>> = {
   'linear-learner': {
-    train: 'local/algorithms/linear-learner/train.ts',
-    serve: 'local/algorithms/linear-learner/serve.ts',
+    train: ownModule('local/algorithms/linear-learner/train'),
+    serve: ownModule('local/algorithms/linear-learner/serve'),
   },
   'sagemaker-retraining-evaluation': {
-    process: 'local/algorithms/evaluation/evaluate.ts',
+    process: ownModule('local/algorithms/evaluation/evaluate'),
   },
-  'sagemaker-retraining-drift': { process: 'local/algorithms/drift/profile.ts' },
-  'sagemaker-retraining-dataset': { process: 'local/algorithms/dataset/expand.ts' },
+  'sagemaker-retraining-drift': { process: ownModule('local/algorithms/drift/profile') },
+  'sagemaker-retraining-dataset': { process: ownModule('local/algorithms/dataset/expand') },
 };
 
 export interface ImageReference {
@@ -70,6 +70,6 @@ export class ImageRegistry {
   /** Absolute path of the entry point for a role, resolved against the project root, not the cwd. */
   entryPoint(image: ImageReference, role: ContainerRole): string | undefined {
     const file = this.lookup(image)?.[role];
-    return file === undefined ? undefined : path.resolve(PROJECT_ROOT, file);
+    return file === undefined ? undefined : path.resolve(PACKAGE_ROOT, file);
   }
 }
