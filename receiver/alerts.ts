@@ -1,6 +1,7 @@
 // Alerts into runs: an alarm into ALARM, or a monitoring execution with violations, is mapped to its model
 // and delivered with signal-with-start to the model's workflow id, so it starts a run or is recorded on the
-// one running (at most one retraining of a model at a time). 2xx only once the signal is durable.
+// one running (at most one retraining of a model at a time). 2xx only once the signal is durable. An event
+// a run already recorded (RetrainingAlertEventIds) is answered 200 without starting another run.
 import { DescribeProcessingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Client } from '@temporalio/client';
 import { isNotFound } from '../activities/sagemaker-jobs';
@@ -8,6 +9,7 @@ import { retrainingStartOptions } from '../client/runs';
 import { parseAlertRouting, routeAlert, type AlertRouting, type AlertRoutingInput } from '../domain/alert-routing';
 import { InvalidAlertError, readAlert, type AlertReading, type DescribedExecution } from '../domain/alerts';
 import { alertReceived, retrainingPipeline } from '../workflows';
+import { RetrainingAlertEventIds } from '../workflows/search-attributes';
 import type { DeliveryResult } from './sagemaker-events';
 
 export interface AlertOptions {
@@ -75,14 +77,45 @@ export async function deliverAlertEvent(client: Client, event: unknown, opts: { 
     { trigger: 'alert', reason: `${record.kind === 'alarm' ? 'alarm' : 'monitoring schedule'} ${record.source}`, details: [...details, `**Routed by** ${route.via}`] },
     record.violationsS3Uri ? { modelMonitorViolationsS3Uri: record.violationsS3Uri } : {},
   );
+  const earlier = await recordingRun(client, start.workflowId, record.eventId);
+  if (earlier.found) {
+    return {
+      statusCode: 200,
+      body: { delivered: `${record.kind} ${record.source} (event ${record.eventId}) was already recorded by ${start.workflowId} run ${earlier.found.runId} (${earlier.found.status}); nothing new started`, alert: { ...summary, model: model.model } },
+    };
+  }
   try {
     const handle = await client.workflow.signalWithStart(retrainingPipeline, { ...start, taskQueue: opts.alerts.taskQueue, signal: alertReceived, signalArgs: [record] });
     return {
       statusCode: 200,
-      body: { delivered: `${record.kind} ${record.source} (event ${record.eventId}) → ${handle.workflowId} run ${handle.signaledRunId}`, alert: { ...summary, model: model.model } },
+      body: {
+        delivered: `${record.kind} ${record.source} (event ${record.eventId}) → ${handle.workflowId} run ${handle.signaledRunId}`,
+        alert: { ...summary, model: model.model },
+        ...(earlier.unchecked ? { unchecked: earlier.unchecked } : {}),
+      },
     };
   } catch (err) {
     return { statusCode: 503, body: { error: `could not deliver ${record.kind} ${record.source} to ${start.workflowId}: ${(err as Error).message}`, alert: { ...summary, model: model.model } } };
+  }
+}
+
+/** Event ids the lookup can quote safely in a visibility query; EventBridge's are UUIDs. */
+const QUOTABLE_EVENT_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+
+/**
+ * The run of this workflow id that recorded the event, if any: a redelivery after that run ended would
+ * otherwise start a new one. When the lookup cannot be made (an event id it cannot quote, or a namespace
+ * without the search attribute) the alert is delivered anyway, since a run deduplicates what it is sent and
+ * an accepted alert is never dropped; `unchecked` says why.
+ */
+async function recordingRun(client: Client, workflowId: string, eventId: string): Promise<{ found?: { runId: string; status: string }; unchecked?: string }> {
+  if (!QUOTABLE_EVENT_ID.test(eventId)) return { unchecked: 'the event id has characters a visibility query cannot take, so no earlier run was looked up' };
+  try {
+    const query = `WorkflowId = '${workflowId.replace(/'/g, "\\'")}' AND ${RetrainingAlertEventIds.name} = '${eventId}'`;
+    for await (const run of client.workflow.list({ query, pageSize: 1 })) return { found: { runId: run.runId, status: run.status.name.toLowerCase().replace(/_/g, ' ') } };
+    return {};
+  } catch (err) {
+    return { unchecked: `could not look up earlier runs (${(err as Error).message}); delivered, and a running run records an event once` };
   }
 }
 

@@ -1,7 +1,8 @@
 // Alerts through the receiver, on the real dev server and the local SageMaker: an alarm starts one run
 // (duplicates and a second alarm join it), an alert during the run is recorded on it, an alert after its
 // data cut-off queues one follow-up run, and a monitoring execution's violations reach that run's drift
-// stage. Unmapped, unsigned and forged requests are refused.
+// stage; an event redelivered after the runs ended starts nothing. Unmapped, unsigned and forged requests
+// are refused.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -229,5 +230,17 @@ describe('alerts on the dev server and the local SageMaker', () => {
     assert.equal(followUpStatus.previousRun?.runId, runs[0]!.runId);
     const chain = await runsOfModel();
     assert.equal(chain.length, 2, `the run and its one follow-up: ${JSON.stringify(chain)}`);
+
+    // Both runs have ended. EventBridge redelivering an event now finds the run that recorded it and
+    // starts nothing: the first alarm (recorded by the first run) and the execution (by both).
+    const ids = (await followUp.describe()).typedSearchAttributes.getAll().find((p) => p.key.name === 'RetrainingAlertEventIds')?.value as string[] | undefined;
+    assert.ok(ids?.includes('execution-event-1'), `the follow-up lists the alert it carried: ${JSON.stringify(ids)}`);
+    for (const [event, id] of [[first, 'alarm-event-1'], [execution, 'execution-event-1']] as const) {
+      const again = await post(receiver, event);
+      const body = (await again.json()) as { delivered?: string };
+      assert.equal(again.status, 200, JSON.stringify(body));
+      assert.match(body.delivered ?? '', new RegExp(`event ${id}\\) was already recorded by retrain-${MODEL} run [0-9a-f-]+ \\((continued as new|completed|running)\\); nothing new started`));
+    }
+    assert.equal((await runsOfModel()).length, 2, 'a redelivery after the runs ended started no third run');
   });
 });

@@ -12,6 +12,7 @@ import {
   defineQuery,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -626,6 +627,10 @@ class RunRecord {
       ...(carriedFrom ? { carriedFrom } : {}),
       afterDataCutOff: this.dataCutOff !== null && !carriedFrom,
     });
+    // Runs from before this attribute replay without it.
+    if (patched('alert-event-ids-search-attribute')) {
+      upsertSearchAttributes([{ key: attributes.RetrainingAlertEventIds, value: this.alerts.slice(-attributes.ALERT_EVENT_IDS_KEPT).map((a) => a.eventId) }]);
+    }
     this.publish();
   }
 

@@ -9,6 +9,13 @@ export const DriftScore = defineSearchAttributeKey('DriftScore', SearchAttribute
 export const CandidateMetric = defineSearchAttributeKey('CandidateMetric', SearchAttributeType.DOUBLE);
 export const ChampionMetric = defineSearchAttributeKey('ChampionMetric', SearchAttributeType.DOUBLE);
 export const GateDecision = defineSearchAttributeKey('GateDecision', SearchAttributeType.KEYWORD);
+/**
+ * The event ids of the alerts a run recorded (the latest ALERT_EVENT_IDS_KEPT): the receiver looks a
+ * redelivered event up here, so one delivered again after its run has ended starts nothing.
+ */
+export const RetrainingAlertEventIds = defineSearchAttributeKey('RetrainingAlertEventIds', SearchAttributeType.KEYWORD_LIST);
+/** Enough for any redelivery (EventBridge retries for at most 24 hours), and far inside Temporal's size limits. */
+export const ALERT_EVENT_IDS_KEPT = 64;
 
 export const RETRAINING_SEARCH_ATTRIBUTES = [
   RetrainingModel,
@@ -18,4 +25,5 @@ export const RETRAINING_SEARCH_ATTRIBUTES = [
   CandidateMetric,
   ChampionMetric,
   GateDecision,
+  RetrainingAlertEventIds,
 ];
