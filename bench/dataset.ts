@@ -19,7 +19,7 @@ import type { DatasetVersionSummary } from '../activities/types';
 import type { DatasetSchema, Feature } from '../domain/config';
 import { seededRandom } from '../domain/seeded-random';
 import type { Figure } from './figures';
-import { countLinesThroughS3, ensureVenv, envList, measure, median, PEERS_HOME, printResult, ROOT, startBenchS3, type Measured as MeasuredSide } from './harness';
+import { benchChild, compileForBench, countLinesThroughS3, ensureVenv, envList, measure, median, PEERS_HOME, printResult, ROOT, startBenchS3, type Measured as MeasuredSide } from './harness';
 
 const DATA_DIR = process.env.BENCH_DATASET_DATA ?? path.join(PEERS_HOME, 'dataset-data');
 const VENV = path.join(PEERS_HOME, 'dataset-venv');
@@ -462,6 +462,7 @@ export async function datasetSuite(): Promise<Figure[]> {
   process.stderr.write(`dataset: measuring ${code}\n`);
   const data = await ensureData(scales);
   const python = sides.includes('pandas') ? await ensureVenv('dataset', VENV, REQUIREMENTS, 'BENCH_DATASET_PYTHON') : '';
+  await compileForBench('dataset');
   const results = {} as Record<Scale, Record<Side, SideFigures>>;
   const conserved = {} as Record<Scale, Conservation[]>;
   for (const scale of scales) {
@@ -485,9 +486,9 @@ export async function datasetSuite(): Promise<Figure[]> {
       ];
       switch (side) {
         case 'ours':
-          return [process.execPath, ['--import', 'tsx', __filename, 'ours', scale, label], {}];
+          return [...benchChild('dataset', 'ours', scale, label), {}];
         case 'readCeiling':
-          return [process.execPath, ['--import', 'tsx', __filename, 'read', scale, label], {}];
+          return [...benchChild('dataset', 'read', scale, label), {}];
         case 'pandas':
           return [python, pandasArgs, { PYTHONDONTWRITEBYTECODE: '1' }];
       }

@@ -16,7 +16,7 @@ import type { DriftSummary } from '../activities/types';
 import type { Feature } from '../domain/config';
 import { seededRandom } from '../domain/seeded-random';
 import type { Figure } from './figures';
-import { countLinesThroughS3, ensureVenv, envList, measure, median, PEERS_HOME, printResult, ROOT, startBenchS3, type Measured as MeasuredSide } from './harness';
+import { benchChild, compileForBench, countLinesThroughS3, ensureVenv, envList, measure, median, PEERS_HOME, printResult, ROOT, startBenchS3, type Measured as MeasuredSide } from './harness';
 
 const DATA_DIR = process.env.BENCH_DRIFT_DATA ?? path.join(PEERS_HOME, 'drift-data');
 const VENV = path.join(PEERS_HOME, 'venv');
@@ -292,13 +292,14 @@ export async function driftSuite(): Promise<Figure[]> {
 
   await ensureData(scales);
   const python = sides.some((s) => s === 'numpyScipy' || s === 'evidently') ? await ensureVenv('drift', VENV, REQUIREMENTS, 'BENCH_DRIFT_PYTHON') : '';
+  await compileForBench('drift');
   const results = {} as Record<Scale, Record<Side, SideFigures>>;
   for (const scale of scales) {
     await warmPageCache(scale);
     const commands: Record<Side, [string, string[], Record<string, string>]> = {
-      ours: [process.execPath, ['--import', 'tsx', __filename, 'ours', scale], {}],
-      oursThreads: [process.execPath, ['--import', 'tsx', __filename, 'ours', scale], { BENCH_DRIFT_THREADS: String(THREADS) }],
-      readCeiling: [process.execPath, ['--import', 'tsx', __filename, 'read', scale], {}],
+      ours: [...benchChild('drift', 'ours', scale), {}],
+      oursThreads: [...benchChild('drift', 'ours', scale), { BENCH_DRIFT_THREADS: String(THREADS) }],
+      readCeiling: [...benchChild('drift', 'read', scale), {}],
       numpyScipy: [python, [path.join(ROOT, 'bench', 'peers', 'numpy_scipy.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1' }],
       evidently: [python, [path.join(ROOT, 'bench', 'peers', 'evidently_preset.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1', DO_NOT_TRACK: '1', EVIDENTLY_DISABLE_TELEMETRY: '1' }],
     };

@@ -13,8 +13,10 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PACKAGE_ROOT } from '../local/package-root';
 
-export const ROOT = path.resolve(__dirname, '..');
+/** The repository's root, whether this runs from bench/ (tsx) or compiled into bench/.peers/build/bench/. */
+export const ROOT = PACKAGE_ROOT;
 /** Git-ignored: the generated data and the peers' Python venvs. */
 export const PEERS_HOME = path.join(ROOT, 'bench', '.peers');
 
@@ -56,6 +58,24 @@ function run(command: string, args: string[]): Promise<void> {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}`))));
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Our sides run compiled, as the installed package does (npm installs dist/, compiled by tsc): the bench
+// compiles the product and bench/ with the same tsc into bench/.peers/build before measuring, and runs
+// its children there with plain Node, without tsx's loader.
+
+const BUILD = path.join(PEERS_HOME, 'build');
+
+export async function compileForBench(suite: string): Promise<void> {
+  process.stderr.write(`${suite}: compiling the product and bench/ into ${path.relative(ROOT, BUILD)} (tsc -p bench/tsconfig.json)\n`);
+  await rm(BUILD, { recursive: true, force: true });
+  await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'bench', 'tsconfig.json')]);
+}
+
+/** The command line of a bench file's compiled child, e.g. `benchChild('drift', 'ours', '1M')`. */
+export function benchChild(file: string, ...args: string[]): [string, string[]] {
+  return [process.execPath, [path.join(BUILD, 'bench', `${file}.js`), ...args]];
 }
 
 // ---------------------------------------------------------------------------------------------------
