@@ -689,6 +689,8 @@ const SPILL_BUFFER_BUDGET = 8 * 1024 * 1024;
 class PartitionFile {
   private readonly stream: WriteStream;
   private buffer: Buffer;
+  /** Append buffers the file has written, to fill again: new ones for each append fragmented glibc's heap. */
+  private readonly spares: Buffer[] = [];
   private used = 0;
   private failed: Error | null = null;
   /** Bytes handed to the file so far. */
@@ -717,19 +719,20 @@ class PartitionFile {
     return wait;
   }
 
-  /** Appends what the buffer holds; the buffer goes with the write and a new one takes its place. */
+  /** Appends what the buffer holds; the buffer goes with the write and a spare takes its place. */
   private flush(): Promise<void> | undefined {
     if (this.used === 0) return this.failed ? Promise.reject(this.error(this.failed)) : undefined;
-    const filled = this.buffer.subarray(0, this.used);
-    this.buffer = Buffer.allocUnsafe(this.appendBytes);
+    const filled = this.buffer;
+    const used = this.used;
+    this.buffer = this.spares.pop() ?? Buffer.allocUnsafe(this.appendBytes);
     this.used = 0;
-    return this.append(filled);
+    return this.append(filled.subarray(0, used), () => this.spares.push(filled));
   }
 
-  private append(bytes: Buffer): Promise<void> | undefined {
+  private append(bytes: Buffer, written?: () => void): Promise<void> | undefined {
     if (this.failed) return Promise.reject(this.error(this.failed));
     this.bytes += bytes.length;
-    if (this.stream.write(bytes)) return undefined;
+    if (this.stream.write(bytes, written && ((err) => err || written()))) return undefined;
     return new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
         this.stream.off('drain', done);
@@ -834,12 +837,16 @@ class S3ObjectWriter implements ObjectWriter {
     return this.used >= PART_BYTES ? this.startPart() : undefined;
   }
 
-  /** Sends the filled part while the caller goes on filling another buffer: at most PARTS_IN_FLIGHT parts in flight. */
-  private async startPart(): Promise<void> {
+  /**
+   * Sends the filled part while the caller goes on filling another buffer: at most PARTS_IN_FLIGHT parts
+   * in flight. The last part takes no buffer to fill after it.
+   */
+  private async startPart(last = false): Promise<void> {
     while (this.inflight.length >= PARTS_IN_FLIGHT) await this.inflight[0];
     const filled = this.part;
     const body = this.encode(filled.subarray(0, this.used));
-    this.part = this.spares.pop() ?? (filled.length === PART_BUFFER_BYTES ? this.partBuffers.take() : undefined) ?? Buffer.allocUnsafe(filled.length);
+    if (last) this.part = Buffer.alloc(0);
+    else this.part = this.spares.pop() ?? (filled.length === PART_BUFFER_BYTES ? this.partBuffers.take() : undefined) ?? Buffer.allocUnsafe(filled.length);
     this.used = 0;
     this.uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ ...this.location, ContentType: this.contentType }))).UploadId!;
     const PartNumber = this.parts.length + 1;
@@ -865,7 +872,7 @@ class S3ObjectWriter implements ObjectWriter {
       await this.s3.send(new PutObjectCommand({ ...this.location, Body: body, ContentType: this.contentType }));
       return { bytes: body.length };
     }
-    if (this.used > 0) await this.startPart();
+    if (this.used > 0) await this.startPart(true);
     await Promise.all(this.inflight);
     this.partBuffers.giveBack(this.part);
     for (const spare of this.spares.splice(0)) this.partBuffers.giveBack(spare);
