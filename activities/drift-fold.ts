@@ -46,6 +46,19 @@ export function foldThreadsFor(threads: number | 'auto' | undefined, objects: re
   return Math.min(Math.max(1, Math.floor(threads)), Math.max(1, objects.length));
 }
 
+/**
+ * With `threads: 'auto'`, a single object of at least this many bytes (a baseline split of one file, say)
+ * is parsed and folded on a thread of its own when there are two cores or more: one object cannot be
+ * shared out among threads, and its fold would otherwise take this thread's time from whatever runs
+ * beside it (the drift stage folds the baseline and the window at once).
+ */
+export const AUTO_OWN_THREAD_BYTES = 8 * 1024 ** 2;
+
+function foldsOnItsOwnThread(threads: number | 'auto' | undefined, objects: readonly ObjectRef[]): boolean {
+  if (threads !== undefined && threads !== 'auto') return false;
+  return objects.length === 1 && objects[0]!.size >= AUTO_OWN_THREAD_BYTES && availableParallelism() >= 2;
+}
+
 /** A line of a stream: text.slice(start, end), without its line ending, and its 1-based number. */
 export type LineVisitor = (text: string, start: number, end: number, number: number) => void;
 
@@ -182,7 +195,7 @@ export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objec
   let total = makeFold(spec, 0) as unknown as P;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_READ_CONCURRENCY));
   const threadCount = foldThreadsFor(options.threads, objects);
-  const threads = threadCount > 1 ? new FoldThreads(threadCount, spec) : null;
+  const threads = threadCount > 1 || foldsOnItsOwnThread(options.threads, objects) ? new FoldThreads(threadCount, spec) : null;
   const merger = threadCount === 1 && mergesOnAThread(options.threads, objects) ? new MergeThread(spec, MERGES_WAITING) : null;
   const controller = new AbortController();
   const abort = () => controller.abort(options.signal?.reason);
@@ -367,6 +380,11 @@ function startThread(workerData: { role: string; spec: FoldSpec }): Worker {
 const FOLD_THREAD = 'sagemaker-retraining/drift-fold-thread';
 /** Chunks handed to a thread and not yet folded, per object: the thread's queue stays a few chunks long. */
 const CHUNKS_AHEAD = 4;
+/**
+ * Bytes per chunk handed to a thread: stream chunks (64 KiB off a socket) are gathered into chunks of
+ * this size, since each message costs the reading thread more than copying its bytes does.
+ */
+const HANDOVER_BYTES = 1024 ** 2;
 
 type ToThread = { kind: 'start'; id: number; uri: string; seed: number } | { kind: 'chunk'; id: number; chunk: Uint8Array } | { kind: 'end'; id: number };
 type FromThread = { kind: 'ack'; id: number } | { kind: 'folded'; id: number; bytes: number; rows: number; fold: FoldState } | { kind: 'failed'; message: string };
@@ -416,15 +434,32 @@ class FoldThreads {
     this.jobs.set(index, job);
     worker.postMessage({ kind: 'start', id: index, uri: object.uri, seed: index + 1 } satisfies ToThread);
     try {
-      let chunks = 0;
-      for await (const chunk of await source.open(object.uri, signal)) {
-        // A copy: stream chunks can be views of a shared pool, which must not be transferred away.
-        const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
+      // Copies: stream chunks can be views of a shared pool, which must not be transferred away.
+      let gathered = new Uint8Array(HANDOVER_BYTES);
+      let filled = 0;
+      const hand = async (bytes: Uint8Array) => {
         job.outstanding++;
-        worker.postMessage({ kind: 'chunk', id: index, chunk: bytes } satisfies ToThread, [bytes.buffer]);
-        if (++chunks % 64 === 0) onChunks();
+        worker.postMessage({ kind: 'chunk', id: index, chunk: bytes } satisfies ToThread, [bytes.buffer as ArrayBuffer]);
+        onChunks();
         if (job.outstanding >= CHUNKS_AHEAD) await Promise.race([new Promise<void>((resolve) => (job.acked = resolve)), folded]);
+      };
+      const handGathered = async () => {
+        if (filled === 0) return;
+        const bytes = gathered.subarray(0, filled);
+        gathered = new Uint8Array(HANDOVER_BYTES);
+        filled = 0;
+        await hand(bytes);
+      };
+      for await (const chunk of await source.open(object.uri, signal)) {
+        const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+        if (filled + bytes.byteLength > HANDOVER_BYTES) await handGathered();
+        if (bytes.byteLength >= HANDOVER_BYTES) await hand(typeof chunk === 'string' ? bytes : new Uint8Array(bytes));
+        else {
+          gathered.set(bytes, filled);
+          filled += bytes.byteLength;
+        }
       }
+      await handGathered();
       worker.postMessage({ kind: 'end', id: index } satisfies ToThread);
       return await folded;
     } catch (err) {

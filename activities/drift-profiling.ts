@@ -62,7 +62,8 @@ export interface StreamOptions {
   /**
    * Threads that parse and fold (1: this one). 'auto' (the default) is every core but this one for a
    * window of AUTO_THREADS_ABOVE_BYTES or more in several objects, else 1; when that leaves the folding
-   * here on a machine of two cores or more, the folds of such a window merge on a thread of their own.
+   * here on a machine of two cores or more, the folds of such a window merge on a thread of their own;
+   * a single object of AUTO_OWN_THREAD_BYTES or more is folded on a thread of its own.
    * Bytes are still read here and handed over, so any ObjectSource works; the profile is the same, bit
    * for bit, whatever the number.
    */
@@ -73,7 +74,7 @@ export interface StreamOptions {
   onProgress?: (progress: ProfilingProgress) => void;
 }
 
-export { AUTO_THREADS_ABOVE_BYTES, DEFAULT_READ_CONCURRENCY, forEachLine, LineSplitter } from './drift-fold';
+export { AUTO_OWN_THREAD_BYTES, AUTO_THREADS_ABOVE_BYTES, DEFAULT_READ_CONCURRENCY, forEachLine, LineSplitter } from './drift-fold';
 
 export interface CaptureStreamOptions extends StreamOptions {
   /** Records outside [from, to] (by eventMetadata.inferenceTime) are counted and skipped. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { AUTO_THREADS_ABOVE_BYTES, profileCaptureObjects, profileDatasetObjects, type ObjectRef, type ObjectSource } from '../activities/drift';
+import { AUTO_OWN_THREAD_BYTES, AUTO_THREADS_ABOVE_BYTES, profileCaptureObjects, profileDatasetObjects, type ObjectRef, type ObjectSource } from '../activities/drift';
 import type { ProfiledFeature } from '../domain/drift/profile';
 import { seededRandom } from '../domain/seeded-random';
 
@@ -69,5 +69,33 @@ describe('merging on a merge thread', () => {
     const merged = await profileDatasetObjects(src, objects, { features, threads: 'auto', concurrency: 2 });
     assert.deepStrictEqual(merged.stats, alone.stats);
     assert.deepStrictEqual(merged.profile.toState(), alone.profile.toState());
+  });
+});
+
+describe('one large object', () => {
+  // One object cannot be shared out, so 'auto' folds it on a thread of its own (the activity's thread is
+  // then free for the other profile): the same profile, from one thread started for it.
+  it("'auto' folds it on a thread of its own, with the profile this thread makes", async () => {
+    const random = seededRandom(11);
+    const text = Array.from({ length: 20_000 }, () => [0, (random() * 9).toFixed(2), Math.floor(random() * 30), random().toFixed(5), Math.floor(random() * 3)].join(',')).join('\n');
+    const { source: src } = source([text]);
+    const objects = [{ uri: 'mem://0', size: AUTO_OWN_THREAD_BYTES }];
+    const started: unknown[] = [];
+    const onWorker = (worker: unknown) => started.push(worker);
+    process.on('worker', onWorker);
+    try {
+      const alone = await profileDatasetObjects(src, objects, { features, threads: 1 });
+      assert.equal(started.length, 0, 'threads: 1 starts no thread');
+      const threaded = await profileDatasetObjects(src, objects, { features, threads: 'auto' });
+      assert.equal(started.length, 1, "'auto' starts one fold thread for the object");
+      assert.deepStrictEqual(threaded.stats, alone.stats);
+      assert.deepStrictEqual(threaded.profile.toState(), alone.profile.toState());
+      assert.equal(threaded.stats.rows, 20_000);
+      // Below the size, it stays here.
+      await profileDatasetObjects(src, [{ uri: 'mem://0', size: AUTO_OWN_THREAD_BYTES - 1 }], { features, threads: 'auto' });
+      assert.equal(started.length, 1);
+    } finally {
+      process.off('worker', onWorker);
+    }
   });
 });
