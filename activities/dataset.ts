@@ -562,6 +562,8 @@ function grown(array: Uint32Array, atLeast: number): Uint32Array<ArrayBuffer> {
   return larger;
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** Per-string overhead of a V8 string in an array, for the memory estimate. */
 const STRING_OVERHEAD = 40;
 /** Parsed observations, grouped, take about this many times their serialized size. */
@@ -572,9 +574,18 @@ const RESOLVE_EXPANSION = 4;
  * of the placement hash), sized so each partition can be resolved within the bound.
  */
 class DedupIndex {
-  /** Serialized lines, joined into chunks: a template-built line is a tree of parts until flattened, several times its length. */
-  private buffer: string[] = [];
+  /**
+   * Serialized lines until the spill, as UTF-8 bytes in one buffer outside V8's heap, which then holds
+   * each partition in turn: the memory the partitions need anyway, allocated once. Held as strings, the
+   * lines were most of V8's heap when it was first collected, and V8 then let the heap grow to several
+   * times that before collecting it again: some 230 MiB of garbage at 10M rows. Held in buffers of
+   * their own, freed at the spill, they left glibc's heap fragmented.
+   */
+  private held: Buffer | null = null;
+  private heldBytes = 0;
+  /** Lines not yet in `held`: joined 4,096 at a time (a template-built line is a tree of parts until flattened). */
   private pending: string[] = [];
+  /** The memory estimate the budget is checked against: lines as V8 strings. */
   private bufferBytes = 0;
   private partitions: PartitionFile[] | null = null;
   private readonly budget: number;
@@ -605,18 +616,33 @@ class DedupIndex {
   }
 
   private flushPending(): void {
-    if (this.pending.length) this.buffer.push(this.pending.join(''));
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
     this.pending = [];
+    const bytes = Buffer.byteLength(text);
+    // Room for the budget's worth of ASCII at once (untouched pages cost nothing); more for wider text.
+    if (!this.held || this.heldBytes + bytes > this.held.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.budget, 2 * (this.heldBytes + bytes)));
+      this.held?.copy(grown, 0, 0, this.heldBytes);
+      this.held = grown;
+    }
+    this.heldBytes += this.held.write(text, this.heldBytes, 'utf8');
   }
 
-  /** The buffered lines, one string each. */
-  private takeBuffered(): string[] {
+  /** The held lines, one string each, a megabyte's worth decoded at a time (nothing is held after). */
+  private *takeHeld(): Generator<string> {
     this.flushPending();
-    const lines: string[] = [];
-    for (const chunk of this.buffer) for (const line of chunk.split('\n')) if (line) lines.push(line);
-    this.buffer = [];
+    const held = this.held;
+    const end = this.heldBytes;
+    this.heldBytes = 0;
     this.bufferBytes = 0;
-    return lines;
+    if (!held) return;
+    for (let from = 0; from < end; ) {
+      const cut = held.lastIndexOf(0x0a, Math.min(end, from + 1024 * 1024) - 1);
+      const to = cut < from ? end : cut + 1;
+      for (const line of held.toString('utf8', from, to).split('\n')) if (line) yield line;
+      from = to;
+    }
   }
 
   private async spill(): Promise<void> {
@@ -625,7 +651,7 @@ class DedupIndex {
     // The spill's write buffers share one budget, so more partitions (more rows) do not mean more memory.
     const appendBytes = Math.max(MIN_SPILL_APPEND_BYTES, Math.min(SPILL_APPEND_BYTES, Math.floor(SPILL_BUFFER_BUDGET / (3 * count))));
     this.partitions = Array.from({ length: count }, (_, i) => new PartitionFile(path.join(dir, `partition-${String(i).padStart(5, '0')}.tsv`), appendBytes));
-    for (const line of this.takeBuffered()) {
+    for (const line of this.takeHeld()) {
       const p = this.partitions[partitionOf(line.slice(0, line.indexOf('\t')), count)]!;
       const wait = p.write(`${line}\n`);
       if (wait) await wait;
@@ -639,18 +665,18 @@ class DedupIndex {
   async *partitionsInOrder(): AsyncGenerator<Buffer> {
     if (!this.partitions) {
       this.flushPending();
-      const bytes = Buffer.allocUnsafeSlow(this.buffer.reduce((n, chunk) => n + Buffer.byteLength(chunk), 0));
-      let at = 0;
-      for (const chunk of this.buffer.splice(0)) at += bytes.write(chunk, at, 'utf8');
+      const bytes = (this.held ?? NO_BYTES).subarray(0, this.heldBytes);
       this.bufferBytes = 0;
       yield bytes;
       return;
     }
     for (const p of this.partitions) await p.close();
-    // A partition is sized to be held whole: each is read in one go into the same buffer, allocated
-    // once for the largest. A new buffer for each (readFile) was freed and allocated again some 100
-    // times at 10M rows, and fragmented glibc's heap.
-    const bytes = Buffer.allocUnsafeSlow(Math.max(1, ...this.partitions.map((p) => p.bytes)));
+    // A partition is sized to be held whole: each is read in one go into the same buffer, the one that
+    // held the lines before the spill unless the largest partition needs more. A new buffer for each
+    // (readFile) was freed and allocated again some 100 times at 10M rows, and fragmented glibc's heap.
+    const largest = Math.max(1, ...this.partitions.map((p) => p.bytes));
+    const bytes = this.held && this.held.length >= largest ? this.held : Buffer.allocUnsafeSlow(largest);
+    this.held = bytes;
     for (const p of this.partitions) {
       await readWhole(p.file, bytes.subarray(0, p.bytes));
       await rm(p.file, { force: true });

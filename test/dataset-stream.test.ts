@@ -225,6 +225,29 @@ describe('a dataset version', () => {
     for (const split of ['train', 'validation', 'holdout'] as const) assert.deepEqual(await csvLines(b, split), await csvLines(a, split));
   });
 
+  it('holds and spills wide text (three UTF-8 bytes a character) unchanged', async () => {
+    // Held lines are UTF-8 bytes in one buffer sized for the budget's worth of ASCII: keys of CJK text
+    // outgrow it before the budget is reached (16 MiB: a 4 MiB buffer, full at about 10,000 of these
+    // lines, the budget at about 17,000), so it grows, then spills.
+    const config = (memoryBytes?: number) =>
+      scenario({ input: { format: 'jsonl', fields: { key: 'id' } }, dedupKey: 'record-key', ...(memoryBytes ? { merge: { memoryBytes } } : {}) });
+    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: `${'鍵値'.repeat(60)}-${i % 18_000}`, y: i % 2, a: i % 18_000, b: (i % 18_000) / 4 }));
+    const inMemory = config();
+    const spilling = config(16 * 1024 * 1024);
+    await putLabels(inMemory, 'a.jsonl', lines);
+    await putLabels(spilling, 'a.jsonl', lines);
+    const a = await manifestOf(await merge(inMemory, null));
+    const b = await manifestOf(await merge(spilling, null));
+    assert.equal(a.merge.spilled, false);
+    assert.equal(b.merge.spilled, true);
+    for (const m of [a, b]) {
+      assert.equal(m.counts.duplicates, 2_000);
+      assert.equal(m.splits.train.rows + m.splits.validation.rows + m.splits.holdout.rows, 18_000);
+      assert.ok(m.conservation.holds, m.conservation.equation);
+    }
+    for (const split of ['train', 'validation', 'holdout'] as const) assert.deepEqual(await csvLines(b, split), await csvLines(a, split));
+  });
+
   it('reads JSON Lines with record keys and times: retention by age, then recency copies in train only', async () => {
     const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString();
     const config = scenario({
