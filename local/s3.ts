@@ -2,10 +2,64 @@
 // An IP-address endpoint makes the SDK use path-style addressing on its own.
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import S3rver from 's3rver';
+import S3rver, { type S3rverContext } from 's3rver';
+import S3Error from 's3rver/lib/models/error';
 
 /** s3rver checks SigV4 signatures against this fixed key pair. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+// ListObjectsV2 pages. s3rver makes its continuation tokens with DES, which OpenSSL 3 (Node 17 and later)
+// no longer offers, so every truncated listing (more keys than MaxKeys, 1,000 by default) failed with
+// InternalError, and a caller paging through a prefix of many objects never got past its first page. The
+// tokens are made here instead, and s3rver is given the start-after it would have decoded from its own.
+
+const TOKEN_PREFIX = 'local-s3:v1:';
+
+function continuationToken(lastKey: string): string {
+  return Buffer.from(TOKEN_PREFIX + lastKey, 'utf8').toString('base64url');
+}
+
+function keyOfToken(token: string): string {
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  if (!text.startsWith(TOKEN_PREFIX)) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  return text.slice(TOKEN_PREFIX.length);
+}
+
+/** Koa middleware, placed before s3rver's routes: continuation tokens for GET Bucket (List Objects) V2. */
+async function listObjectsV2Pages(ctx: S3rverContext, next: () => Promise<void>): Promise<void> {
+  if (ctx.method !== 'GET' || ctx.query['list-type'] !== '2') return next();
+  const token = ctx.query['continuation-token'];
+  const startAfter = ctx.query['start-after'];
+  if (typeof token === 'string' && token !== '') {
+    const query: Record<string, string | string[] | undefined> = { ...ctx.query, 'start-after': keyOfToken(token) };
+    delete query['continuation-token'];
+    ctx.query = query;
+  }
+  // s3rver asks its store for the page; a page the store truncates gets its token here, not from s3rver.
+  let lastKey: string | undefined;
+  const store = ctx.store;
+  ctx.store = Object.create(store, {
+    listObjects: {
+      value: async (bucket: string, options: unknown) => {
+        const page = await store.listObjects(bucket, options);
+        if (!page.isTruncated || page.objects.length === 0) return page;
+        lastKey = page.objects[page.objects.length - 1]!.key;
+        return { ...page, isTruncated: false };
+      },
+    },
+  }) as typeof store;
+  await next();
+  const result = (ctx.body as { ListBucketResult?: Record<string, unknown> } | undefined)?.ListBucketResult;
+  if (!result) return;
+  if (typeof token === 'string' && token !== '') {
+    result.ContinuationToken = token;
+    result.StartAfter = startAfter;
+  }
+  if (lastKey !== undefined) {
+    result.IsTruncated = true;
+    result.NextContinuationToken = continuationToken(lastKey);
+  }
+}
 
 export interface LocalS3 {
   endpoint: string;
@@ -21,6 +75,8 @@ export async function startLocalS3(opts: { directory: string; port?: number; buc
     directory: opts.directory,
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
+  // After s3rver's logger and XML encoder (which renders the body this leaves), before its routes.
+  server.middleware.splice(2, 0, listObjectsV2Pages);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
