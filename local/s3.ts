@@ -75,8 +75,11 @@ export async function startLocalS3(opts: { directory: string; port?: number; buc
     directory: opts.directory,
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
-  // After s3rver's logger and XML encoder (which renders the body this leaves), before its routes.
-  server.middleware.splice(2, 0, listObjectsV2Pages);
+  // Just before s3rver's routes (@koa/router's dispatch, which carries its router), so after its logger
+  // and its XML encoder, which renders the body this leaves.
+  const routes = server.middleware.findIndex((m) => 'router' in m);
+  if (routes < 0) throw new Error("local S3: s3rver's routes were not found among its middleware (has s3rver changed?)");
+  server.middleware.splice(routes, 0, listObjectsV2Pages);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
