@@ -282,6 +282,14 @@ const MODEL_MONITOR_TAIL = new RegExp(
   'y',
 );
 
+/** A string that holds its characters itself (see CaptureLineScanner.timeAt); a long one stays as it is. */
+function flatCopy(text: string): string {
+  if (text.length > 64) return text;
+  const codes = new Array<number>(text.length);
+  for (let i = 0; i < text.length; i++) codes[i] = text.charCodeAt(i);
+  return String.fromCharCode(...codes);
+}
+
 export class CaptureLineScanner {
   /** The line last scanned; the positions below are in it. */
   text = '';
@@ -308,6 +316,14 @@ export class CaptureLineScanner {
   private dataBlank = true;
   private lastTime = '';
   private lastTimeValue = NaN;
+
+  /**
+   * Lets go of the text last scanned (after csvRow, numberAt and the like are done with it), so that a
+   * scanner kept between lines does not hold a chunk of many lines alive meanwhile.
+   */
+  release(): void {
+    this.text = '';
+  }
 
   /**
    * Reads the line text.slice(start, end) if it has the usual shape; false means "use parseCaptureLine".
@@ -644,7 +660,9 @@ export class CaptureLineScanner {
   private timeAt(start: number, end: number): number {
     const last = this.lastTime;
     if (end - start === last.length && this.text.startsWith(last, start)) return this.lastTimeValue;
-    this.lastTime = this.text.slice(start, end);
+    // A copy, not a slice: V8 makes a slice of 13 characters or more a view that keeps the whole text it
+    // was cut from alive (a chunk of many lines, for as long as the time stays the same).
+    this.lastTime = flatCopy(this.text.slice(start, end));
     this.lastTimeValue = Date.parse(this.lastTime);
     return this.lastTimeValue;
   }

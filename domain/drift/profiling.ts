@@ -266,8 +266,9 @@ export class CaptureWindowProfile {
 
   /** The line text.slice(start, end), read where it lies when it has the usual shape. */
   addLineAt(text: string, start: number, end: number, source: string, line: number): void {
-    if (this.scanner.scan(text, start, end) && this.addScanned()) return;
-    this.parseLine(start === 0 && end === text.length ? text : text.slice(start, end), source, line);
+    const scanned = this.scanner.scan(text, start, end) && this.addScanned();
+    this.scanner.release();
+    if (!scanned) this.parseLine(start === 0 && end === text.length ? text : text.slice(start, end), source, line);
   }
 
   /** The general path: any line, through parseCaptureLine. */
