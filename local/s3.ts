@@ -1,5 +1,6 @@
 // Local S3: s3rver on loopback, reached by the unmodified AWS SDK through AWS_ENDPOINT_URL_S3.
 // An IP-address endpoint makes the SDK use path-style addressing on its own.
+import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import S3rver, { type S3rverContext } from 's3rver';
@@ -61,6 +62,36 @@ async function listObjectsV2Pages(ctx: S3rverContext, next: () => Promise<void>)
   }
 }
 
+// Object reads. s3rver streams an object's file 64 KiB at a time, and every chunk costs a read, a socket
+// write and the garbage of its buffer: serving a capture window of 480 MB took about 1 s of CPU, on the
+// same cores as the pipeline reading it. The object's file is read here in 1 MiB chunks instead (the same
+// bytes, range and headers: s3rver still answers the request), which cuts that by about a third.
+
+/** Bytes read from an object's file at a time. */
+const OBJECT_READ_CHUNK = 1024 ** 2;
+
+/** Koa middleware, placed before s3rver's routes: GET Object reads its file in large chunks. */
+async function objectReadsInLargeChunks(ctx: S3rverContext, next: () => Promise<void>): Promise<void> {
+  if (ctx.method !== 'GET') return next();
+  const store = ctx.store;
+  ctx.store = Object.create(store, {
+    getObject: {
+      value: async (bucket: string, key: string, options: unknown) => {
+        const object = await store.getObject(bucket, key, options);
+        const opened = object?.content;
+        if (!object || !opened) return object;
+        // The same part of the same file (s3rver opened it with start and end, both inclusive), read in
+        // larger chunks; s3rver's stream is opened but not read yet, so closing it loses nothing.
+        const range = object.range ?? { start: 0, end: Math.max(0, object.size - 1) };
+        object.content = createReadStream(store.getResourcePath(bucket, key, 'object'), { start: range.start, end: range.end, highWaterMark: OBJECT_READ_CHUNK });
+        opened.destroy();
+        return object;
+      },
+    },
+  }) as typeof store;
+  return next();
+}
+
 export interface LocalS3 {
   endpoint: string;
   close(): Promise<void>;
@@ -79,7 +110,7 @@ export async function startLocalS3(opts: { directory: string; port?: number; buc
   // and its XML encoder, which renders the body this leaves.
   const routes = server.middleware.findIndex((m) => 'router' in m);
   if (routes < 0) throw new Error("local S3: s3rver's routes were not found among its middleware (has s3rver changed?)");
-  server.middleware.splice(routes, 0, listObjectsV2Pages);
+  server.middleware.splice(routes, 0, listObjectsV2Pages, objectReadsInLargeChunks);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,

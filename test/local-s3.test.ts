@@ -1,14 +1,17 @@
 // The local S3 (s3rver) as the unmodified AWS SDK sees it, where the project changes how it answers:
-// ListObjectsV2 pages. s3rver's own continuation tokens need DES, which OpenSSL 3 no longer offers, so
-// without local/s3.ts's tokens any listing of more keys than MaxKeys failed with InternalError.
+// - ListObjectsV2 pages. s3rver's own continuation tokens need DES, which OpenSSL 3 no longer offers, so
+//   without local/s3.ts's tokens any listing of more keys than MaxKeys failed with InternalError.
+// - GET Object, whose file local/s3.ts reads in larger chunks than s3rver does: the bytes, ranges,
+//   headers and errors must be s3rver's own.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { listObjects } from '../activities/s3-objects';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../local/s3';
+import { seededRandom } from '../domain/seeded-random';
 
 const BUCKET = 'listing-test';
 let workDir: string;
@@ -73,5 +76,52 @@ describe('ListObjectsV2 pages in the local S3', () => {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'few/', StartAfter: 'few/c.csv' }));
     assert.deepEqual(page.Contents?.map((o) => o.Key), ['few/d.csv', 'few/e.csv']);
     assert.equal(page.StartAfter, 'few/c.csv');
+  });
+});
+
+describe('GET Object in the local S3', () => {
+  // Several read chunks' worth, and not a whole number of them, in bytes of every value.
+  const random = seededRandom(41);
+  const large = Buffer.from(Array.from({ length: 2 * 1024 ** 2 + 12_345 }, () => Math.floor(random() * 256)));
+
+  before(async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'get/large.bin', Body: large, ContentType: 'application/x-test', Metadata: { origin: 'local-s3-test' } }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'get/empty.bin', Body: Buffer.alloc(0) }));
+  });
+
+  async function bytesOf(input: { Key: string; Range?: string }) {
+    const response = await s3.send(new GetObjectCommand({ Bucket: BUCKET, ...input }));
+    return { response, bytes: Buffer.from(await response.Body!.transformToByteArray()) };
+  }
+
+  it('returns an object of several megabytes byte for byte, with its headers and metadata', async () => {
+    const { response, bytes } = await bytesOf({ Key: 'get/large.bin' });
+    assert.equal(bytes.length, large.length);
+    assert.ok(bytes.equals(large), 'the same bytes');
+    assert.equal(response.ContentLength, large.length);
+    assert.equal(response.ContentType, 'application/x-test');
+    assert.deepEqual(response.Metadata, { origin: 'local-s3-test' });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'get/large.bin' }));
+    assert.equal(response.ETag, head.ETag);
+  });
+
+  it('returns ranges across read chunks, and the end of the object', async () => {
+    for (const [start, end] of [[1, 1], [1_048_570, 1_048_590], [100, 2 * 1024 ** 2 + 100], [large.length - 10, large.length - 1]] as const) {
+      const { response, bytes } = await bytesOf({ Key: 'get/large.bin', Range: `bytes=${start}-${end}` });
+      assert.ok(bytes.equals(large.subarray(start, end + 1)), `bytes ${start}-${end}`);
+      assert.equal(response.ContentRange, `bytes ${start}-${end}/${large.length}`);
+    }
+    const { bytes } = await bytesOf({ Key: 'get/large.bin', Range: `bytes=${large.length - 100}-` });
+    assert.ok(bytes.equals(large.subarray(large.length - 100)), 'an open-ended range');
+  });
+
+  it('returns an empty object, and refuses a missing key and an unsatisfiable range as S3 does', async () => {
+    const { bytes } = await bytesOf({ Key: 'get/empty.bin' });
+    assert.equal(bytes.length, 0);
+    await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'get/missing.bin' })), (err: unknown) => err instanceof S3ServiceException && err.name === 'NoSuchKey');
+    await assert.rejects(
+      s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'get/large.bin', Range: `bytes=${large.length + 10}-${large.length + 20}` })),
+      (err: unknown) => err instanceof S3ServiceException && err.name === 'InvalidRange' && err.$metadata.httpStatusCode === 416,
+    );
   });
 });

@@ -18,7 +18,21 @@ declare module 's3rver' {
     body: unknown;
     store: {
       listObjects(bucket: string, options: unknown): Promise<{ objects: { key: string }[]; commonPrefixes: string[]; isTruncated: boolean }>;
+      /** null when there is no such object; content is null when the range asked for cannot be satisfied. */
+      getObject(bucket: string, key: string, options: unknown): Promise<S3rverObject | null>;
+      /** The file that holds a key's `object` (its bytes), `metadata` and so on. */
+      getResourcePath(bucket: string, key: string, resource: string): string;
     };
+  }
+  /** An object as s3rver's store returns it (s3rver/lib/models/object). */
+  export interface S3rverObject {
+    bucket: string;
+    key: string;
+    content: import('node:stream').Readable | null;
+    metadata: Record<string, string>;
+    /** Inclusive byte range, on a range request. */
+    range?: { start: number; end: number };
+    readonly size: number;
   }
   export default class S3rver {
     constructor(options: S3rverOptions);
