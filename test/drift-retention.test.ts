@@ -1,13 +1,17 @@
-// A capture fold must not keep the text it reads alive. Lines arrive as views into chunks of many lines
-// (LineSplitter), and a fold lives as long as its object is read: holding on to a chunk (the scanner's
-// last text, or an inference time cut out of it, which V8 keeps as a view of the whole chunk) would keep
-// one chunk per object in flight, which the garbage collector then promotes and frees only in its full
-// collections. Checked by folding a chunk of some 16 MB and measuring the heap after a forced collection.
+// What a capture fold keeps alive, measured after forced collections. A fold lives as long as its object
+// is read, long enough for the garbage collector to move what it holds out of the young generation; once
+// merged it is garbage that only a full collection frees, so whatever a fold holds adds up over the
+// objects of a window between two full collections.
+// - The text it reads: lines arrive as views into chunks of many lines (LineSplitter), and holding on to
+//   one (the scanner's last text, or an inference time cut out of it, which V8 keeps as a view of the
+//   whole chunk) kept one chunk per object in flight.
+// - Memory outside the heap: a fold whose values wait in columns for the merge thread (handOver) gets no
+//   values of its own, so it needs no room for them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CaptureWindowProfile } from '../domain/drift/profiling';
+import { CaptureWindowProfile, ColumnBuffers, columnBuffersOf } from '../domain/drift/profiling';
 import type { ProfiledFeature } from '../domain/drift/profile';
 
 setFlagsFromString('--expose-gc');
@@ -68,4 +72,41 @@ test('a capture fold keeps none of the text it has read alive', async () => {
   // What the fold itself holds (its kept values, a few hundred KiB) is allowed; the chunk is not.
   assert.ok(after - before < chunkLength / 4, `the heap grew by ${after - before} bytes over a ${chunkLength}-character chunk that was let go`);
   assert.equal(fold.profile.feature('amount')!.count, LINES, 'the fold is still there and whole');
+});
+
+test('a fold handed to the merge thread holds almost no memory outside the heap', async () => {
+  const many: ProfiledFeature[] = [
+    ...Array.from({ length: 6 }, (_, i) => ({ name: `x${i}`, type: 'numerical' as const })),
+    { name: 'plan', type: 'categorical' },
+    { name: 'region', type: 'categorical' },
+  ];
+  const line = (i: number) =>
+    captureLine(i).replace(/"data":"[^"]*","encoding":"CSV"\}/, `"data":"${[1, 2, 3, 4, 5, 6].map((k) => (i * k * 0.01).toFixed(2)).join(',')},${i % 3},${i % 7}","encoding":"CSV"}`);
+  const buffers = new ColumnBuffers();
+  const folds: CaptureWindowProfile[] = [];
+  const states: unknown[] = [];
+  const fold = (seed: number) => {
+    const f = new CaptureWindowProfile({ features: many, seed, handOverBuffers: buffers }, null);
+    for (let i = 0; i < 50; i++) f.addLine(line(i), 'object', i + 1);
+    const state = f.handOver([]);
+    // As the merge thread does once it has added the values: the columns go back to be filled again.
+    buffers.give(columnBuffersOf(state));
+    folds.push(f);
+    states.push(state);
+  };
+  fold(0);
+  await heapAfterCollection();
+  const before = process.memoryUsage().arrayBuffers;
+  const count = 200;
+  for (let i = 1; i <= count; i++) fold(i);
+  await heapAfterCollection();
+  const perFold = (process.memoryUsage().arrayBuffers - before) / count;
+  assert.equal(folds.length, count + 1);
+  assert.equal(folds[count]!.stats.rows, 50);
+  assert.equal(folds[count]!.stats.malformedRecords, 0);
+  // The line scanner's two small arrays and the categorical counts' room are about 2 KB; room for kept
+  // values (512 bytes per numerical feature) or a count per possible small integer (8 KiB per categorical
+  // feature) would be several times that.
+  assert.ok(perFold < 4096, `${perFold} bytes outside the heap per fold`);
+  assert.equal(states.length, count + 1);
 });

@@ -100,6 +100,14 @@ export interface DatasetProfileState {
   features: [string, NumericalProfileState | CategoricalProfileState][];
 }
 
+/**
+ * The kept values of a profile that has none yet: room is made at the first value. A profile made only to
+ * be handed to another thread (a fold whose values wait in columns, activities/drift-fold.ts) then holds
+ * no memory outside the heap of its own, which would otherwise be garbage by the thousand folds that
+ * only a full collection frees.
+ */
+const NO_VALUES = new Float64Array(0);
+
 /** Whether values[0], ..., values[length - 1] are all finite. */
 function allFinite(values: Float64Array, length: number): boolean {
   for (let i = 0; i < length; i++) if (values[i]! - values[i]! !== 0) return false;
@@ -125,7 +133,7 @@ export class NumericalProfile {
   /** Neumaier-compensated sum, for statistics.json's `sum` (mean × count loses the last digits). */
   private sumHigh = 0;
   private sumLow = 0;
-  private exact: Float64Array | null = new Float64Array(64);
+  private exact: Float64Array | null = NO_VALUES;
   private exactLength = 0;
   private distinct: Map<number, number> | null = new Map();
   private kll: KllSketch | null = null;
@@ -344,7 +352,7 @@ export class NumericalProfile {
    */
   private exactRoom(needed: number): number {
     const doubled = this.exact!.length * 2;
-    return Math.min(this.limits.exactValues, Math.max(needed, doubled < 2048 ? doubled : Math.max(doubled, 16_384)));
+    return Math.min(this.limits.exactValues, Math.max(needed, 64, doubled < 2048 ? doubled : Math.max(doubled, 16_384)));
   }
 
   /** Folds another profile of the same feature into this one. */
@@ -477,8 +485,8 @@ export class NumericalProfile {
     profile.integral = state.integral;
     if (state.exact) {
       // Room to grow, as a profile built here has (add() doubles the array).
-      profile.exact = state.exact.length >= 64 ? state.exact : new Float64Array(64);
-      if (profile.exact !== state.exact) profile.exact.set(state.exact);
+      profile.exact = state.exact.length === 0 ? NO_VALUES : state.exact.length >= 64 ? state.exact : new Float64Array(64);
+      if (profile.exact !== state.exact && profile.exact !== NO_VALUES) profile.exact.set(state.exact);
       profile.exactLength = state.exact.length;
     } else profile.exact = null;
     profile.distinct = state.distinct ? new Map(state.distinct) : null;
@@ -555,7 +563,7 @@ export class CategoricalProfile {
   /** add(String(value)) for an integer 0 <= value < SMALL_INTEGER_CATEGORIES, without a map lookup once its category is known. */
   addSmallInteger(value: number): void {
     const waiting = this.waiting;
-    if (waiting !== null && waiting[value]! > 0) {
+    if (waiting !== null && value < waiting.length && waiting[value]! > 0) {
       waiting[value]!++;
       this.count++;
       return;
@@ -564,8 +572,13 @@ export class CategoricalProfile {
     this.add(category);
     const inTally = this.tally.get(category);
     if (inTally === undefined) return;
-    // Counted from now on in `waiting`, which holds 1 + the count not yet in the tally.
-    this.waiting ??= new Float64Array(SMALL_INTEGER_CATEGORIES);
+    // Counted from now on in `waiting`, which holds 1 + the count not yet in the tally. It has room for the
+    // largest small integer seen so far (most categorical features have a few dozen categories at most).
+    if (this.waiting === null || value >= this.waiting.length) {
+      const grown = new Float64Array(Math.min(SMALL_INTEGER_CATEGORIES, Math.max(64, 2 ** Math.ceil(Math.log2(value + 1)))));
+      if (this.waiting !== null) grown.set(this.waiting);
+      this.waiting = grown;
+    }
     if (this.waiting[value] === 0) {
       this.waiting[value] = 1;
       this.inTally.push(value);
