@@ -3,6 +3,7 @@
 // where each payload is { observedContentType, mode, data, encoding: CSV | JSON | BASE64 }. Payloads whose
 // content type was not listed in the capture config arrive base64-encoded, so every encoding is decoded here.
 // Files live under {destination}/{endpoint}/{variant}/yyyy/mm/dd/hh/ (UTC).
+import { detachedCopy } from './detached-text';
 
 export type CaptureEncoding = 'CSV' | 'JSON' | 'BASE64';
 
@@ -281,14 +282,6 @@ const MODEL_MONITOR_TAIL = new RegExp(
   ].join(''),
   'y',
 );
-
-/** A string that holds its characters itself (see CaptureLineScanner.timeAt); a long one stays as it is. */
-function flatCopy(text: string): string {
-  if (text.length > 64) return text;
-  const codes = new Array<number>(text.length);
-  for (let i = 0; i < text.length; i++) codes[i] = text.charCodeAt(i);
-  return String.fromCharCode(...codes);
-}
 
 export class CaptureLineScanner {
   /** The line last scanned; the positions below are in it. */
@@ -660,9 +653,8 @@ export class CaptureLineScanner {
   private timeAt(start: number, end: number): number {
     const last = this.lastTime;
     if (end - start === last.length && this.text.startsWith(last, start)) return this.lastTimeValue;
-    // A copy, not a slice: V8 makes a slice of 13 characters or more a view that keeps the whole text it
-    // was cut from alive (a chunk of many lines, for as long as the time stays the same).
-    this.lastTime = flatCopy(this.text.slice(start, end));
+    // A copy, not a slice, which would keep the whole chunk alive for as long as the time stays the same.
+    this.lastTime = detachedCopy(this.text.slice(start, end));
     this.lastTimeValue = Date.parse(this.lastTime);
     return this.lastTimeValue;
   }

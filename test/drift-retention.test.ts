@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { detachedCopy } from '../domain/detached-text';
 import { CaptureWindowProfile, ColumnBuffers, columnBuffersOf } from '../domain/drift/profiling';
-import type { ProfiledFeature } from '../domain/drift/profile';
+import type { CategoricalProfile, ProfiledFeature } from '../domain/drift/profile';
 
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as () => void;
@@ -72,6 +73,38 @@ test('a capture fold keeps none of the text it has read alive', async () => {
   // What the fold itself holds (its kept values, a few hundred KiB) is allowed; the chunk is not.
   assert.ok(after - before < chunkLength / 4, `the heap grew by ${after - before} bytes over a ${chunkLength}-character chunk that was let go`);
   assert.equal(fold.profile.feature('amount')!.count, LINES, 'the fold is still there and whole');
+});
+
+test('a detached copy has the same characters, whatever its length and code units', () => {
+  let seed = 7;
+  const unit = () => (seed = (seed * 48_271) % 2_147_483_647) % 0x10000;
+  for (const length of [0, 1, 13, 4_095, 4_096, 4_097, 10_000]) {
+    // Any code units, lone surrogates included.
+    const text = String.fromCharCode(...Array.from({ length }, unit));
+    assert.equal(detachedCopy(text), text, `length ${length}`);
+    assert.equal(detachedCopy(`xx${text}yy`.slice(2, 2 + length)), text, `a slice of length ${length}`);
+  }
+});
+
+test('categories read in place are kept as copies, not as views of the chunk they were read from', async () => {
+  const fold = new CaptureWindowProfile({ features, seed: 4 }, null);
+  const withPlan = (i: number) => captureLine(i).replace(/,(\d)","encoding":"CSV"\}/, ',enterprise-annual-plan-$1","encoding":"CSV"}');
+  fold.addLine(withPlan(0), 'warm-up', 1);
+  const before = await heapAfterCollection();
+  const chunkLength = ((chunk: string) => {
+    let start = 0;
+    let line = 0;
+    for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
+      fold.addLineAt(chunk, start, end, 'chunk', ++line);
+      start = end + 1;
+    }
+    return chunk.length;
+  })(Array.from({ length: LINES }, (_, i) => withPlan(i + 1)).join('\n') + '\n');
+  assert.deepEqual([...(fold.profile.feature('plan') as CategoricalProfile).counts().keys()].sort(), ['enterprise-annual-plan-0', 'enterprise-annual-plan-1', 'enterprise-annual-plan-2']);
+  assert.equal(fold.stats.rows, LINES + 1);
+  assert.ok(/^\d+$/.test(String(LINES))); // the last regular-expression subject, as above
+  const after = await heapAfterCollection();
+  assert.ok(after - before < chunkLength / 4, `the heap grew by ${after - before} bytes over a ${chunkLength}-character chunk that was let go`);
 });
 
 test('a fold handed to the merge thread holds almost no memory outside the heap', async () => {

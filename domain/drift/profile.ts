@@ -11,6 +11,7 @@
 // dropped. While the values are kept the sketch is derived from them on demand.
 // Categorical: counts per category, at most `categories` of them; values of further categories are
 // pooled in `overflow` and reported.
+import { detachedCopy } from '../detached-text';
 import { KllSketch, MODEL_MONITOR_KLL_C, MODEL_MONITOR_KLL_K, type KllSketchJson, type KllSketchState } from './kll';
 import { EXACT_MAX_SAMPLE_SIZE } from './kolmogorov';
 import { DriftInputError, type FeatureKind } from './types';
@@ -556,7 +557,9 @@ export class CategoricalProfile {
     this.count++;
     const seen = this.tally.get(category);
     if (seen !== undefined) this.tally.set(category, seen + 1);
-    else if (this.tally.size < this.limits.categories) this.tally.set(category, 1);
+    // A new category is often cut from a chunk of many lines, read in place: kept as a copy, not as a
+    // view that would keep the chunk alive as long as the tally.
+    else if (this.tally.size < this.limits.categories) this.tally.set(detachedCopy(category), 1);
     else this.overflow++;
   }
 
