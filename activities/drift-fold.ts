@@ -303,22 +303,33 @@ export function heapOutsideYoungGeneration(): number {
 
 let fullCollectionFunction: (() => void) | null = null;
 
+/** Tries at taking gc() from a context of its own (see fullCollection). */
+const GC_CONTEXT_TRIES = 8;
+
 /**
  * V8's full collection, as `gc()` under --expose-gc. Without that flag, it is taken from a context made
  * for it alone with the flag set for that moment only, so no other context (a workflow's sandbox, say)
- * sees a gc().
+ * sees a gc(). V8's flags belong to the process: a thread doing the same at the same moment can clear
+ * the flag between this thread setting it and making the context, so that context has no gc() and the
+ * next try sets the flag again. Should a runtime refuse the flag, this does nothing, and memory is left
+ * to V8's own schedule as it was before.
  */
 export function fullCollection(): () => void {
   if (fullCollectionFunction) return fullCollectionFunction;
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (typeof exposed === 'function') return (fullCollectionFunction = exposed);
-  setFlagsFromString('--expose-gc');
-  try {
-    fullCollectionFunction = runInNewContext('gc') as () => void;
-  } finally {
-    setFlagsFromString('--no-expose-gc');
+  for (let tries = 0; tries < GC_CONTEXT_TRIES && !fullCollectionFunction; tries++) {
+    try {
+      setFlagsFromString('--expose-gc');
+      const made: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
+      if (typeof made === 'function') fullCollectionFunction = made as () => void;
+    } catch {
+      break;
+    } finally {
+      setFlagsFromString('--no-expose-gc');
+    }
   }
-  return fullCollectionFunction;
+  return (fullCollectionFunction ??= () => {});
 }
 
 /**

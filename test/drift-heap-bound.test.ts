@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runInNewContext } from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import { fullCollection, HeapBound, heapOutsideYoungGeneration } from '../activities/drift-fold';
 
 const MiB = 1024 ** 2;
@@ -72,4 +73,36 @@ test('HeapBound calls the collection it is given', () => {
   const bound = new HeapBound(0, () => calls++);
   assert.equal(bound.afterObject(), true);
   assert.equal(calls, 1);
+});
+
+test('threads taking gc() at the same moment all get it (the flag belongs to the process)', async () => {
+  // Each thread takes it as fold threads do when they start together, then proves it frees memory.
+  const source = `
+    require(${JSON.stringify(require.resolve('tsx/cjs'))});
+    const { parentPort } = require('node:worker_threads');
+    const { fullCollection, heapOutsideYoungGeneration } = require(${JSON.stringify(require.resolve('../activities/drift-fold'))});
+    const collect = fullCollection();
+    collect();
+    const before = heapOutsideYoungGeneration();
+    let garbage = Array.from({ length: 1_000_000 }, (_, i) => i + 0.5);
+    collect({ type: 'minor' });
+    const grown = heapOutsideYoungGeneration() - before;
+    garbage = garbage.length > 0 ? null : garbage;
+    collect();
+    parentPort.postMessage({ grown, left: heapOutsideYoungGeneration() - before });
+  `;
+  const results = await Promise.all(
+    Array.from({ length: 6 }, () => {
+      const worker = new Worker(source, { eval: true });
+      return new Promise<{ grown: number; left: number }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      }).finally(() => worker.terminate());
+    }),
+  );
+  for (const [i, r] of results.entries()) {
+    assert.ok(r.grown >= 7 * MiB, `thread ${i}: the array reached the old generation (${r.grown} bytes)`);
+    assert.ok(r.left < 1 * MiB, `thread ${i}: its gc() collected it (${r.left} bytes left)`);
+  }
+  assert.equal(runInNewContext('typeof gc'), 'undefined');
 });
