@@ -265,6 +265,13 @@ export async function foldObjects<P extends Fold<P>>(source: ObjectSource, objec
 export const COLLECT_AFTER_HEAP_GROWTH = 16 * 1024 ** 2;
 
 /**
+ * Or, when more is alive than twice that, growth by this share of what the last collection left: a full
+ * collection takes time in proportion to what is alive, so a worker holding a large heap of its own is
+ * not collected every 16 MiB.
+ */
+export const COLLECT_AFTER_HEAP_GROWTH_SHARE = 0.5;
+
+/**
  * Keeps the heap of a thread that reads or folds objects within COLLECT_AFTER_HEAP_GROWTH of what it holds alive. Every object
  * read leaves some tens of KiB in the old generation that are garbage soon after (its fold, the chunk
  * being scanned when a young collection came, the S3 client's per-request objects). V8 collects the old
@@ -280,11 +287,12 @@ export class HeapBound {
   constructor(
     private readonly growth = COLLECT_AFTER_HEAP_GROWTH,
     private readonly collect: () => void = fullCollection(),
+    private readonly share = COLLECT_AFTER_HEAP_GROWTH_SHARE,
   ) {}
 
   /** Has a full collection made if the heap grew past the bound since the last one; true if it did. */
   afterObject(): boolean {
-    if (heapOutsideYoungGeneration() - this.floor < this.growth) return false;
+    if (heapOutsideYoungGeneration() - this.floor < Math.max(this.growth, this.floor * this.share)) return false;
     this.collect();
     this.collections++;
     // What is left is alive: the bound is measured from there, so a heap that grows for good (a total

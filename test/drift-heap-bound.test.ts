@@ -38,7 +38,7 @@ test('fullCollection frees garbage outside the young generation, and leaves no g
 
 test('HeapBound collects once the heap has grown by the bound, and not before', () => {
   fullCollection()();
-  const bound = new HeapBound(4 * MiB);
+  const bound = new HeapBound(4 * MiB, fullCollection(), 0);
   assert.equal(bound.afterObject(), false, 'nothing grew');
   let garbage: number[] | null = oldArray();
   assert.equal(garbage.length, 1_000_000);
@@ -50,7 +50,7 @@ test('HeapBound collects once the heap has grown by the bound, and not before', 
   assert.equal(bound.afterObject(), false, 'measured from what the collection left');
 
   // A bound above the growth does nothing.
-  const loose = new HeapBound(64 * MiB);
+  const loose = new HeapBound(64 * MiB, fullCollection(), 0);
   let more: number[] | null = oldArray();
   assert.equal(more.length, 1_000_000);
   more = null;
@@ -60,7 +60,7 @@ test('HeapBound collects once the heap has grown by the bound, and not before', 
 
 test('HeapBound measures from what is alive: heap that stays is collected once, not after every object', () => {
   fullCollection()();
-  const bound = new HeapBound(4 * MiB);
+  const bound = new HeapBound(4 * MiB, fullCollection(), 0);
   const kept = oldArray();
   assert.equal(bound.afterObject(), true, 'grew past the bound: collected, though nothing was freed');
   for (let i = 0; i < 5; i++) assert.equal(bound.afterObject(), false);
@@ -68,9 +68,27 @@ test('HeapBound measures from what is alive: heap that stays is collected once, 
   assert.equal(kept.length, 1_000_000);
 });
 
+test('HeapBound waits for growth by a share of what is alive when that is more than the bound', () => {
+  const collect = fullCollection();
+  const alive = [oldArray(), oldArray(), oldArray(), oldArray()];
+  collect();
+  // Some 32 MB alive: half of that is more than the 1 MiB bound.
+  const bound = new HeapBound(1 * MiB, collect, 0.5);
+  let garbage: number[] | null = oldArray();
+  assert.equal(garbage.length, 1_000_000);
+  garbage = null;
+  assert.equal(bound.afterObject(), false, '8 MB of garbage is less than half of what is alive');
+  let more: number[][] | null = [oldArray(), oldArray()];
+  assert.equal(more.length, 2);
+  more = null;
+  assert.equal(bound.afterObject(), true, '24 MB is more than half');
+  assert.equal(bound.collections, 1);
+  assert.equal(alive.length, 4);
+});
+
 test('HeapBound calls the collection it is given', () => {
   let calls = 0;
-  const bound = new HeapBound(0, () => calls++);
+  const bound = new HeapBound(0, () => calls++, 0);
   assert.equal(bound.afterObject(), true);
   assert.equal(calls, 1);
 });
