@@ -272,8 +272,9 @@ export const COLLECT_AFTER_HEAP_GROWTH = 16 * 1024 ** 2;
 export const COLLECT_AFTER_HEAP_GROWTH_SHARE = 0.5;
 
 /**
- * Keeps the heap of a thread that reads or folds objects within COLLECT_AFTER_HEAP_GROWTH of what it holds alive. Every object
- * read leaves some tens of KiB in the old generation that are garbage soon after (its fold, the chunk
+ * Keeps the heap of a thread that reads or folds objects within COLLECT_AFTER_HEAP_GROWTH of what it holds
+ * alive (or within COLLECT_AFTER_HEAP_GROWTH_SHARE of it, when that is more). Every object read leaves
+ * some tens of KiB in the old generation that are garbage soon after (its fold, the chunk
  * being scanned when a young collection came, the S3 client's per-request objects). V8 collects the old
  * generation only once it has grown by a multiple of what was alive, and on a long window it let the
  * reading thread's heap grow by some 60 MB (no full collection from 1.6 s to 19 s of a 10M-record run):
