@@ -1,8 +1,9 @@
 // The local S3 (s3rver) as the unmodified AWS SDK sees it, where the project changes how it answers:
 // - ListObjectsV2 pages. s3rver's own continuation tokens need DES, which OpenSSL 3 no longer offers, so
 //   without local/s3.ts's tokens any listing of more keys than MaxKeys failed with InternalError.
-// - GET Object, whose file local/s3.ts reads in larger chunks than s3rver does: the bytes, ranges,
-//   headers and errors must be s3rver's own.
+// - GET Object, whose file local/s3.ts reads in larger chunks than s3rver does, into buffers it uses
+//   again once the socket has written them: the bytes, ranges, headers and errors must be s3rver's own,
+//   also when many bodies are read at once and slowly, and when a client goes away in the middle.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -123,5 +124,40 @@ describe('GET Object in the local S3', () => {
       s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'get/large.bin', Range: `bytes=${large.length + 10}-${large.length + 20}` })),
       (err: unknown) => err instanceof S3ServiceException && err.name === 'InvalidRange' && err.$metadata.httpStatusCode === 416,
     );
+  });
+
+  it('returns the right bytes to GETs at once that each wait on their socket, while read buffers are used again', async () => {
+    // Larger than what loopback's socket buffers take (some 36 MiB here), so that the server's writes wait
+    // on each socket in turn while the other bodies' reads go on.
+    const objects = Array.from({ length: 3 }, () => {
+      const words = new Uint32Array((40 * 1024 ** 2) / 4);
+      for (let w = 0; w < words.length; w++) words[w] = Math.floor(random() * 2 ** 32);
+      return Buffer.from(words.buffer);
+    });
+    await Promise.all(objects.map((Body, i) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `get/concurrent-${i}.bin`, Body }))));
+    await Promise.all(
+      objects.map(async (expected, i) => {
+        const response = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `get/concurrent-${i}.bin` }));
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.Body as AsyncIterable<Uint8Array>) {
+          chunks.push(Buffer.from(chunk));
+          // Each reader stops a while, at its own times, so the sockets fill at different moments.
+          if (chunks.length % 64 === i * 16) await new Promise((resolve) => setTimeout(resolve, 40));
+        }
+        const body = Buffer.concat(chunks);
+        assert.equal(body.length, expected.length, `object ${i}: its length`);
+        assert.ok(body.equals(expected), `object ${i}: the same bytes`);
+      }),
+    );
+  });
+
+  it('goes on serving after a client goes away in the middle of a body', async () => {
+    for (let i = 0; i < 3; i++) {
+      const response = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'get/large.bin' }));
+      const body = response.Body as import('node:stream').Readable;
+      for await (const _chunk of body) break; // the first chunk only; breaking out destroys the body and its socket
+    }
+    const { bytes } = await bytesOf({ Key: 'get/large.bin' });
+    assert.ok(bytes.equals(large), 'the whole object, after three abandoned reads');
   });
 });

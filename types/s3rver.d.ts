@@ -16,6 +16,9 @@ declare module 's3rver' {
     method: string;
     query: Record<string, string | string[] | undefined>;
     body: unknown;
+    /** false: Koa leaves the response to the middleware that set it. */
+    respond?: boolean;
+    res: import('node:http').ServerResponse;
     store: {
       listObjects(bucket: string, options: unknown): Promise<{ objects: { key: string }[]; commonPrefixes: string[]; isTruncated: boolean }>;
       /** null when there is no such object; content is null when the range asked for cannot be satisfied. */
