@@ -2,7 +2,8 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { S3_URI } from '../domain/config';
+// Not from domain/config, which would load zod: the drift processing job imports this through drift-profiling.
+import { S3_URI } from '../domain/s3-uri';
 
 export interface S3Location {
   bucket: string;

@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DriftSummary } from '../activities/types';
-import type { Feature } from '../domain/config';
+import type { Feature, PipelineConfig } from '../domain/config';
 import { seededRandom } from '../domain/seeded-random';
 import type { Figure } from './figures';
 import { benchChild, compileForBench, countLinesThroughS3, ensureVenv, envList, measure, median, PEERS_HOME, printResult, ROOT, startBenchS3, type Measured as MeasuredSide } from './harness';
@@ -300,9 +300,12 @@ export async function driftSuite(): Promise<Figure[]> {
   const results = {} as Record<Scale, Record<Side, SideFigures>>;
   for (const scale of scales) {
     await warmPageCache(scale);
+    // The streaming side gets the config's drift settings as a caller has them: parsed here, not in the
+    // measured child (the activity side, BENCH_DRIFT_OURS=activity, parses the whole config itself).
+    const settings = { BENCH_DRIFT_SETTINGS: JSON.stringify(driftSettingsOf(await benchConfig(scale))) };
     const commands: Record<Side, [string, string[], Record<string, string>]> = {
-      ours: [...benchChild('drift', 'ours', scale), {}],
-      oursThreads: [...benchChild('drift', 'ours', scale), { BENCH_DRIFT_THREADS: String(THREADS) }],
+      ours: [...benchChild('drift', 'ours', scale), settings],
+      oursThreads: [...benchChild('drift', 'ours', scale), { ...settings, BENCH_DRIFT_THREADS: String(THREADS) }],
       readCeiling: [...benchChild('drift', 'read', scale), {}],
       numpyScipy: [python, [path.join(ROOT, 'bench', 'peers', 'numpy_scipy.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1' }],
       evidently: [python, [path.join(ROOT, 'bench', 'peers', 'evidently_preset.py'), ...peerArgs(scale)], { PYTHONDONTWRITEBYTECODE: '1', DO_NOT_TRACK: '1', EVIDENTLY_DISABLE_TELEMETRY: '1' }],
@@ -501,7 +504,7 @@ async function readCeilingChild(scale: Scale): Promise<void> {
 async function streamingDrift(s3: S3Client, scale: Scale, window: { from: string; to: string }): Promise<Omit<SideResult, 'vmHwmKiB'>> {
   const { profileCapturedTraffic, profileDatasetSplit } = await import('../activities/drift-profiling');
   const { compareProfiles } = await import('../domain/drift');
-  const { drift } = await benchConfig(scale);
+  const drift = process.env.BENCH_DRIFT_SETTINGS ? (JSON.parse(process.env.BENCH_DRIFT_SETTINGS) as DriftSettings) : driftSettingsOf(await benchConfig(scale));
   const features = DRIFT_BENCH_FEATURES;
   // Unset, the config's default ('auto'); Number('auto') would be NaN, which the fold reads as one thread.
   const threads = process.env.BENCH_DRIFT_THREADS ? Number(process.env.BENCH_DRIFT_THREADS) : drift.profilingThreads;
@@ -534,6 +537,14 @@ async function streamingDrift(s3: S3Client, scale: Scale, window: { from: string
     methods: Object.fromEntries(report.features.map((f) => [f.name, f.method])),
     phases: { profileSeconds: (profiled - started) / 1000, compareSeconds: (performance.now() - profiled) / 1000 },
   };
+}
+
+/** What of the pipeline config's drift section the streaming side uses. */
+type DriftSettings = Pick<PipelineConfig['drift'], 'readConcurrency' | 'profilingThreads' | 'pValueThreshold' | 'psiThreshold' | 'driftShare' | 'minSamples'>;
+
+function driftSettingsOf({ drift }: PipelineConfig): DriftSettings {
+  const { readConcurrency, profilingThreads, pValueThreshold, psiThreshold, driftShare, minSamples } = drift;
+  return { readConcurrency, profilingThreads, pValueThreshold, psiThreshold, driftShare, minSamples };
 }
 
 /** The pipeline's config for this bench's endpoint, with the product's defaults for everything drift. */

@@ -3,12 +3,13 @@
 import { z } from 'zod';
 import { LabelledDataInputSchema, checkInputAgainstSchema } from './labelled-data/options';
 import { MAX_CONTAINER_ARGUMENT_LENGTH, sliceArgument } from './evaluation-slices';
+import { S3_URI } from './s3-uri';
 
 /** SageMaker's pattern for job, model, endpoint and package-group names. */
 export const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const sageMakerName = z.string().regex(SAGEMAKER_NAME, 'must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1-63 letters, digits, hyphens)');
 
-export const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/;
+export { S3_URI };
 const s3Uri = z.string().regex(S3_URI, 'must be an s3://bucket/prefix URI');
 
 const roleArn = z
