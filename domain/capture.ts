@@ -784,6 +784,71 @@ export function plainDecimal(text: string, start: number, end: number): number {
   return negative ? -magnitude : magnitude;
 }
 
+/**
+ * The fields of one CSV row, text.slice(start, end), read in a single pass: field f is
+ * text.slice(bounds[f], bounds[f + 1] - 1), and values[f] is its plainDecimal value (NaN when it is not a
+ * plain decimal: read its text then). Fields are what lies between commas; quotes are not special.
+ * About twice as fast on a training split's rows as finding each comma and then reading each field.
+ */
+export class CsvRowFields {
+  /** Field f starts at bounds[f] and ends just before bounds[f + 1] - 1 (its comma, or the row's end). */
+  bounds = new Int32Array(65);
+  values = new Float64Array(64);
+
+  /** Reads the row; returns how many fields it has. */
+  read(text: string, start: number, end: number): number {
+    let bounds = this.bounds;
+    let values = this.values;
+    let field = 0;
+    let i = start;
+    bounds[0] = start;
+    for (;;) {
+      if (field + 1 === values.length) {
+        const grownValues = new Float64Array(values.length * 2);
+        grownValues.set(values);
+        this.values = values = grownValues;
+        const grownBounds = new Int32Array(bounds.length * 2);
+        grownBounds.set(bounds);
+        this.bounds = bounds = grownBounds;
+      }
+      const fieldStart = i;
+      // The usual field: -?d*.?d* up to 9 digits either side of the point (each side an int32 of its own),
+      // ended by a comma or the row's end; as plainDecimal reads it. Anything else reads on below.
+      let c = i < end ? text.charCodeAt(i) : -1;
+      const negative = c === 0x2d;
+      if (negative) c = ++i < end ? text.charCodeAt(i) : -1;
+      const digitsStart = i;
+      let whole = 0;
+      for (; c >= 0x30 && c <= 0x39; c = ++i < end ? text.charCodeAt(i) : -1) whole = (whole * 10 + (c - 0x30)) | 0;
+      const wholeDigits = i - digitsStart;
+      let fraction = 0;
+      let scale = 0;
+      if (c === 0x2e) {
+        const fractionStart = i + 1;
+        for (c = ++i < end ? text.charCodeAt(i) : -1; c >= 0x30 && c <= 0x39; c = ++i < end ? text.charCodeAt(i) : -1) fraction = (fraction * 10 + (c - 0x30)) | 0;
+        scale = i - fractionStart;
+      }
+      let value = NaN;
+      if ((c === COMMA || c === -1) && wholeDigits <= 9 && scale <= 9) {
+        // The digits' integer, exact below 2^53 (beyond, plainDecimal's NaN too).
+        const mantissa = scale > 0 ? whole * EXACT_POWERS_OF_TEN[scale]! + fraction : whole;
+        if (wholeDigits + scale > 0 && mantissa < EXACT_INTEGER_LIMIT) {
+          const magnitude = scale > 0 ? mantissa / EXACT_POWERS_OF_TEN[scale]! : mantissa;
+          value = negative ? -magnitude : magnitude;
+        }
+      } else {
+        // Longer digits, or not a plain decimal: to the field's end, then as plainDecimal reads it.
+        for (; c !== COMMA && c !== -1; c = ++i < end ? text.charCodeAt(i) : -1);
+        value = plainDecimal(text, fieldStart, i);
+      }
+      values[field] = value;
+      bounds[++field] = i + 1;
+      if (c === -1) return field;
+      i++;
+    }
+  }
+}
+
 /** numericalValue(text.slice(start, end)), without the slice for a plain decimal. */
 export function numericalField(text: string, start: number, end: number): number {
   const value = plainDecimal(text, start, end);

@@ -11,9 +11,11 @@ import {
   categoricalField,
   categoricalValue,
   categoryOfPlainDecimal,
+  CsvRowFields,
   numericalField,
   numericalValue,
   parseCaptureLine,
+  plainDecimal,
   type CaptureRecord,
 } from '../domain/capture';
 import { seededRandom } from '../domain/seeded-random';
@@ -359,5 +361,29 @@ describe('CaptureLineScanner, the fast path for the usual line', () => {
       assert.ok(Object.is(numericalField(text, 2, 2 + field.length), numericalValue(field)), JSON.stringify(field));
       assert.equal(categoricalField(text, 2, 2 + field.length), categoricalValue(field), JSON.stringify(field));
     }
+  });
+
+  it('reads a CSV row in one pass (CsvRowFields) as the fields one by one read, whatever follows the row', () => {
+    const random = seededRandom(11);
+    const rows = new CsvRowFields();
+    for (let n = 0; n < 5_000; n++) {
+      // Up to 80 fields, past the reader's first 64; the row sits between other text, which starts with
+      // digits so that reading past the row's end would show.
+      const width = n % 50 === 0 ? 65 + Math.floor(random() * 16) : 1 + Math.floor(random() * 30);
+      const fields = Array.from({ length: width }, () => fieldText(random));
+      const row = fields.join(',');
+      const before = `9,9\n`;
+      const text = `${before}${row}${n % 2 === 0 ? '12345,6' : ''}`;
+      const count = rows.read(text, before.length, before.length + row.length);
+      assert.equal(count, width, JSON.stringify(row));
+      fields.forEach((field, f) => {
+        const start = rows.bounds[f]!;
+        const end = rows.bounds[f + 1]! - 1;
+        assert.equal(text.slice(start, end), field, `field ${f} of ${JSON.stringify(row)}`);
+        assert.ok(Object.is(rows.values[f], plainDecimal(field, 0, field.length)), `field ${f}: ${JSON.stringify(field)} read as ${rows.values[f]}`);
+      });
+    }
+    assert.equal(rows.read('', 0, 0), 1, 'an empty row is one empty field');
+    assert.ok(Number.isNaN(rows.values[0]));
   });
 });

@@ -2,7 +2,7 @@
 // the champion's training split (headerless CSV, label first). Pure and line-at-a-time, so the worker
 // and the processing job run the same code whatever reads the bytes. A line that cannot be read is
 // counted, with a few examples, and never stops the fold.
-import { CaptureFormatError, CaptureLineScanner, captureFieldRows, categoricalValue, categoryOfPlainDecimal, numericalField, numericalValue, parseCaptureLine, plainDecimal } from '../capture';
+import { CaptureFormatError, CaptureLineScanner, captureFieldRows, categoricalValue, categoryOfPlainDecimal, CsvRowFields, numericalValue, parseCaptureLine } from '../capture';
 import {
   DatasetProfile,
   DEFAULT_PROFILE_LIMITS,
@@ -20,8 +20,6 @@ import {
 // worker runs), every use of an imported name is a getter call on the other module's exports: a million
 // records of 25 fields would pay for that 25 million times (some 5% of the fold, measured).
 const SMALL_INTEGERS = SMALL_INTEGER_CATEGORIES;
-const numericalFieldAt = numericalField;
-const plainDecimalAt = plainDecimal;
 const categoryOfDecimal = categoryOfPlainDecimal;
 
 /** Examples of unreadable lines kept per fold: enough to diagnose, never growing with the input. */
@@ -365,6 +363,7 @@ export class DatasetSplitProfile {
   private readonly folded: DatasetProfile;
   private readonly ordered: FeatureProfile[];
   private readonly pending: PendingColumns;
+  private readonly row = new CsvRowFields();
 
   constructor(options: FoldOptions, restored?: DatasetSplitProfileJson | DatasetSplitProfileState) {
     this.folded = restored
@@ -393,26 +392,23 @@ export class DatasetSplitProfile {
     // Blank lines are skipped; a printable ASCII first character settles it without trimming.
     const first = text.charCodeAt(start);
     if (!(first > 0x20 && first < 0x7f) && text.slice(start, end).trim() === '') return;
-    let fields = 1;
-    for (let comma = text.indexOf(',', start); comma !== -1 && comma < end; comma = text.indexOf(',', comma + 1)) fields++;
+    const row = this.row;
+    const fields = row.read(text, start, end);
     if (fields !== this.ordered.length + 1) {
       this.stats.unreadableRows++;
       keepExample(this.stats.unreadableExamples, `${source}:${line}`, `has ${fields} fields, expected the label and ${this.ordered.length} features`);
       return;
     }
-    // The fields in place, the label (before the first comma) skipped.
-    let from = text.indexOf(',', start) + 1;
+    // Field 0, the label, is skipped; feature i is field i + 1, a plain decimal already read as a number.
+    const values = row.values;
+    const bounds = row.bounds;
     for (let i = 0; i < this.ordered.length; i++) {
-      const to = i + 1 === this.ordered.length ? end : text.indexOf(',', from);
+      const value = values[i + 1]!;
       const profile = this.ordered[i]!;
-      if (profile.kind === 'numerical') this.pending.add(i, numericalFieldAt(text, from, to));
-      else {
-        // categoricalField(text, from, to), a small integer by number.
-        const value = plainDecimalAt(text, from, to);
-        if (value >= 0 && value < SMALL_INTEGERS && (value | 0) === value) profile.addSmallInteger(value | 0);
-        else profile.add(value === value ? categoryOfDecimal(value) : categoricalValue(text.slice(from, to)));
-      }
-      from = to + 1;
+      if (profile.kind === 'numerical') this.pending.add(i, value === value ? value : numericalValue(text.slice(bounds[i + 1]!, bounds[i + 2]! - 1)));
+      else if (value >= 0 && value < SMALL_INTEGERS && (value | 0) === value) profile.addSmallInteger(value | 0);
+      // categoricalField's rule: a plain decimal is the category of its value, anything else of its text.
+      else profile.add(value === value ? categoryOfDecimal(value) : categoricalValue(text.slice(bounds[i + 1]!, bounds[i + 2]! - 1)));
     }
     this.pending.endRow();
     this.stats.rows++;
