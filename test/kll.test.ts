@@ -226,3 +226,24 @@ test('batches of kept values (updateBatch) stay within the bound, conserve the c
   }
   assert.throws(() => new KllSketch().updateBatch(Float64Array.of(1, Number.NaN)), /finite numbers, got NaN/);
 });
+
+test('sortedItems gives weightedValues as two arrays, ties and all', () => {
+  const random = seededRandom(23);
+  for (const [n, draw] of [
+    [0, () => 0],
+    [500, () => random()],
+    [200_000, () => Math.round(random() * 50) / 2], // few distinct values: ties across levels
+    [300_000, () => (random() < 0.1 ? 0 : random() < 0.5 ? -0 : random() * 1e6 - 5e5)],
+  ] as const) {
+    const sketch = new KllSketch(256, 0.64, n + 1);
+    for (let at = 0; at < n; at += 7_000) sketch.updateBatch(Float64Array.from({ length: Math.min(7_000, n - at) }, draw));
+    const items = sketch.weightedValues();
+    const { values, weights } = sketch.sortedItems();
+    assert.equal(values.length, items.length, `n = ${n}`);
+    items.forEach((item, i) => {
+      // A zero's sign is the one difference allowed: the typed-array sort puts −0 before +0.
+      assert.ok(values[i] === item.value, `n = ${n}, item ${i}: ${values[i]} against ${item.value}`);
+      assert.equal(weights[i], item.weight, `n = ${n}, item ${i}'s weight`);
+    });
+  }
+});

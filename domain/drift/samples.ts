@@ -135,10 +135,10 @@ export function weightedSampleOf(profile: NumericalProfile, method: string, side
     return { values: Float64Array.from(entries, (e) => e[0]), weights: Float64Array.from(entries, (e) => e[1]), total: profile.count, rankError: 0 };
   }
   const sketch = profile.sketch();
-  const items = sketch.weightedValues();
+  const { values: sorted, weights } = sketch.sortedItems();
   return {
-    values: Float64Array.from(items, (i) => i.value),
-    weights: Float64Array.from(items, (i) => i.weight),
+    values: sorted,
+    weights,
     total: sketch.count,
     rankError: sketch.normalizedRankError,
   };
