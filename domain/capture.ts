@@ -283,6 +283,16 @@ const MODEL_MONITOR_TAIL = new RegExp(
   'y',
 );
 
+/** Doubles a reader's field arrays, keeping what they hold: a row with more fields than they have room for. */
+function doubleFieldArrays(reader: { values: Float64Array; bounds: Int32Array }): void {
+  const values = new Float64Array(reader.values.length * 2);
+  values.set(reader.values);
+  reader.values = values;
+  const bounds = new Int32Array(reader.bounds.length * 2);
+  bounds.set(reader.bounds);
+  reader.bounds = bounds;
+}
+
 export class CaptureLineScanner {
   /** The line last scanned; the positions below are in it. */
   text = '';
@@ -565,12 +575,9 @@ export class CaptureLineScanner {
             value = negative ? -magnitude : magnitude;
           }
           if (field + 1 === values.length) {
-            const grownValues = new Float64Array(values.length * 2);
-            grownValues.set(values);
-            this.values = values = grownValues;
-            const grownBounds = new Int32Array(bounds.length * 2);
-            grownBounds.set(bounds);
-            this.bounds = bounds = grownBounds;
+            doubleFieldArrays(this);
+            values = this.values;
+            bounds = this.bounds;
           }
           values[field] = value;
           bounds[++field] = i;
@@ -602,12 +609,9 @@ export class CaptureLineScanner {
         for (; c !== COMMA && c !== QUOTE; c = text.charCodeAt(++i)) if (!(c >= 0x20 && c < 0x80) || c === BACKSLASH) return false;
       }
       if (field + 1 === values.length) {
-        const grownValues = new Float64Array(values.length * 2);
-        grownValues.set(values);
-        this.values = values = grownValues;
-        const grownBounds = new Int32Array(bounds.length * 2);
-        grownBounds.set(bounds);
-        this.bounds = bounds = grownBounds;
+        doubleFieldArrays(this);
+        values = this.values;
+        bounds = this.bounds;
       }
       values[field] = value;
       bounds[++field] = i;
@@ -804,12 +808,9 @@ export class CsvRowFields {
     bounds[0] = start;
     for (;;) {
       if (field + 1 === values.length) {
-        const grownValues = new Float64Array(values.length * 2);
-        grownValues.set(values);
-        this.values = values = grownValues;
-        const grownBounds = new Int32Array(bounds.length * 2);
-        grownBounds.set(bounds);
-        this.bounds = bounds = grownBounds;
+        doubleFieldArrays(this);
+        values = this.values;
+        bounds = this.bounds;
       }
       const fieldStart = i;
       // The usual field: -?d*.?d* up to 9 digits either side of the point (each side an int32 of its own),
