@@ -38,8 +38,8 @@ export class KllSketch {
   private lengths: number[] = [0];
   private retained = 0;
   private total = 0;
-  /** Each level's capacity and their sum; they depend only on how many levels there are, so they are cached. */
   /**
+   * Each level's capacity and their sum; they depend only on how many levels there are, so they are cached.
    * An Int32Array, not an array of numbers: Math.ceil's results made an array of small integers in some
    * sketches and of doubles in others (as the code that made it was optimised or not), and compaction's
    * read of it, compiled for one, then threw every call back to the interpreter on the other (the 1M drift
@@ -226,8 +226,8 @@ export class KllSketch {
    */
   sortedItems(): { values: Float64Array; weights: Float64Array } {
     // Merged from the lowest level up, so the levels below come first among equal values; the lower
-    // levels are the short ones, so each item is copied only a few times.
-    // sortLevel's result may be its scratch space, which the next sort reuses: copied.
+    // levels are the short ones, so each item is copied only a few times. sortLevel's result may be its
+    // scratch space, which the next sort reuses: copied.
     let values = sortLevel(this.level(0)).slice();
     let weights = new Float64Array(values.length).fill(1);
     for (let h = 1; h < this.levels.length; h++) {
