@@ -32,15 +32,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import {
-  CreateProcessingJobCommand,
-  DescribeProcessingJobCommand,
-  StopProcessingJobCommand,
-  type CreateProcessingJobCommandInput,
-  type DescribeProcessingJobCommandOutput,
-  type ProcessingInput,
-  type SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import type { CreateProcessingJobCommandInput, ProcessingInput, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { DatasetChannelSettings, DatasetSchema, PipelineConfig } from '../domain/config';
 import { countQuarantined, conservation, emptyCounts, type MergeCounts } from '../domain/dataset-merge/accounting';
 import { channelSettingsIdentity, channelSourceFor, type ChannelSource } from '../domain/dataset-merge/channels';
@@ -62,7 +54,8 @@ import { canonicalCsvRow } from '../domain/labelled-data/csv';
 import { datasetVersionId, parseLabelledCsvLine, SPLITS, type ConflictPolicy, type Split, type SplitShares } from '../domain/dataset-version';
 import { sageMakerName } from '../domain/job-names';
 import { runTags } from '../domain/sagemaker-events';
-import { createOnce, currentRun, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
+import { manifestFile, processingInput, runProcessingJob } from './processing-jobs';
+import { currentRun, type JobPolling } from './sagemaker-jobs';
 import { getJson, listObjects, objectExists, parseS3Uri, putJson, s3Join } from './s3-objects';
 import type { Champion, DatasetVersionSummary } from './types';
 
@@ -1741,10 +1734,6 @@ async function mergeInProcessingJob(
   const sourcesPrefix = `${config.dataset.newDataS3Uri.replace(/\/+$/, '')}/`;
   const parentPrefix = run.parentManifestUri ? run.parentManifestUri.slice(0, run.parentManifestUri.lastIndexOf('/') + 1) : null;
   const parentObjects = plan.parent ? SPLITS.flatMap((s) => plan.parent!.splits[s].uris) : [];
-  const relative = (prefix: string, uri: string) => {
-    if (!uri.startsWith(prefix)) throw new Error(`${uri} is not under ${prefix}`);
-    return uri.slice(prefix.length);
-  };
 
   const inputs: ProcessingInput[] = [processingInput('spec', specUri, 'S3Prefix', `${PROCESSING}/input/spec`)];
   // SageMaker refuses an input with no objects, so an empty side is left out.
@@ -1781,35 +1770,20 @@ async function mergeInProcessingJob(
     StoppingCondition: { MaxRuntimeInSeconds: settings.maxRuntimeInSeconds },
     Tags: job.tags.map((t) => (t.Key === 'retraining:dataset-version' ? { ...t, Value: plan.versionId } : t)),
   };
-  const describe = () => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName }));
-  await createOnce({
-    describe,
-    create: async () => {
-      // Written only when the job does not exist yet: a running job keeps the inputs it was given.
+  await runProcessingJob(sagemaker, {
+    label: 'dataset processing job',
+    request,
+    // Written only when the job does not exist yet: a running job keeps the inputs it was given.
+    writeInputs: async () => {
       const spec: DatasetJobSpec = { plan: { ...plan, workDir: undefined }, sourcesPrefix, parentPrefix };
       await putJson(s3, specUri, spec);
-      if (plan.sources.length) await putJson(s3, sourcesManifestUri, [{ prefix: sourcesPrefix }, ...plan.sources.map((o) => relative(sourcesPrefix, o.uri))]);
-      if (parentObjects.length) await putJson(s3, parentManifestUri, [{ prefix: parentPrefix }, ...parentObjects.map((uri) => relative(parentPrefix!, uri))]);
-      await sagemaker.send(new CreateProcessingJobCommand(request));
+      if (plan.sources.length) await putJson(s3, sourcesManifestUri, manifestFile(sourcesPrefix, plan.sources.map((o) => o.uri)));
+      if (parentObjects.length) await putJson(s3, parentManifestUri, manifestFile(parentPrefix!, parentObjects));
     },
-  });
-  const ended = await waitForSageMaker({
-    describe,
-    isFinished: (j: DescribeProcessingJobCommandOutput) => j.ProcessingJobStatus === 'Completed' || j.ProcessingJobStatus === 'Failed' || j.ProcessingJobStatus === 'Stopped',
-    progress: (j) => ({ phase: 'processing_job', jobName, status: j.ProcessingJobStatus }),
-    stop: () => stopUnlessEnded(() => sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: jobName }))),
     polling: job.polling,
+    failureType: 'DatasetJobFailed',
   });
-  if (ended.ProcessingJobStatus !== 'Completed') {
-    const reason = [ended.FailureReason, ended.ExitMessage].filter(Boolean).join(' — ') || ended.ProcessingJobStatus;
-    const clientError = /^ClientError/.test(ended.ExitMessage ?? '') || /^ClientError/.test(ended.FailureReason ?? '');
-    throw ApplicationFailure.nonRetryable(`dataset processing job ${jobName} ended ${ended.ProcessingJobStatus}: ${reason}`, clientError ? 'ClientError' : 'DatasetJobFailed');
-  }
   return getJson<MergeResult>(s3, s3Join(resultUri, 'result.json'));
-}
-
-function processingInput(name: string, uri: string, type: 'S3Prefix' | 'ManifestFile', localPath: string): ProcessingInput {
-  return { InputName: name, S3Input: { S3Uri: uri, LocalPath: localPath, S3DataType: type, S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' } };
 }
 
 function summarize(manifest: DatasetVersionManifest, manifestUri: string, reused: boolean): DatasetVersionSummary {

@@ -12,15 +12,7 @@
 //   detectDrift(s3, input, jobs?): the activity; `jobs` ({ sagemaker, polling }) enables the processing-job path.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateProcessingJobCommand,
-  DescribeProcessingJobCommand,
-  StopProcessingJobCommand,
-  type CreateProcessingJobCommandInput,
-  type DescribeProcessingJobCommandOutput,
-  type ProcessingInput,
-  type SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import type { CreateProcessingJobCommandInput, ProcessingInput, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { S3_URI, type PipelineConfig } from '../domain/config';
 import {
   DatasetProfile,
@@ -49,7 +41,8 @@ import { isCurrentManifest, type DatasetVersionManifest, type LegacyManifest } f
 import { sageMakerName } from '../domain/job-names';
 import { runTags } from '../domain/sagemaker-events';
 import { getJson, getText, putJson, putText, s3Join } from './s3-objects';
-import { createOnce, currentRun, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
+import { manifestFile, processingInput, runProcessingJob } from './processing-jobs';
+import { currentRun, type JobPolling } from './sagemaker-jobs';
 import { foldThreadsFor } from './drift-fold';
 import {
   listCaptureObjects,
@@ -360,13 +353,13 @@ async function profileInProcessingJob(
   const baselineManifestUri = s3Join(jobUri, 'baseline.manifest');
   const baselinePrefix = sharedPrefix(job.baseline);
   const inputs: ProcessingInput[] = [
-    s3Input('spec', specUri, 'S3Prefix', `${PROCESSING}/input/spec`),
+    processingInput('spec', specUri, 'S3Prefix', `${PROCESSING}/input/spec`),
     job.baseline.length === 1
-      ? s3Input('baseline', job.baseline[0]!.uri, 'S3Prefix', `${PROCESSING}/input/baseline`)
-      : s3Input('baseline', baselineManifestUri, 'ManifestFile', `${PROCESSING}/input/baseline`),
+      ? processingInput('baseline', job.baseline[0]!.uri, 'S3Prefix', `${PROCESSING}/input/baseline`)
+      : processingInput('baseline', baselineManifestUri, 'ManifestFile', `${PROCESSING}/input/baseline`),
   ];
   // An empty window has nothing to download (SageMaker refuses an input with no objects).
-  if (job.captureObjects.length > 0) inputs.push(s3Input('capture', manifestUri, 'ManifestFile', `${PROCESSING}/input/capture`));
+  if (job.captureObjects.length > 0) inputs.push(processingInput('capture', manifestUri, 'ManifestFile', `${PROCESSING}/input/capture`));
   const request: CreateProcessingJobCommandInput = {
     ProcessingJobName: jobName,
     RoleArn: config.roleArn,
@@ -393,32 +386,19 @@ async function profileInProcessingJob(
     Tags: job.tags,
   };
 
-  const describe = () => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName }));
-  const reattached = await createOnce({
-    describe,
-    create: async () => {
-      // Written only when the job does not exist yet: a job already running keeps the inputs it was given.
-      await putJson(s3, manifestUri, [{ prefix: capturePrefix }, ...job.captureObjects.map((o) => relativeTo(capturePrefix, o.uri))]);
+  const { reattached } = await runProcessingJob(sagemaker, {
+    label: 'drift processing job',
+    request,
+    // Written only when the job does not exist yet: a job already running keeps the inputs it was given.
+    writeInputs: async () => {
+      await putJson(s3, manifestUri, manifestFile(capturePrefix, job.captureObjects.map((o) => o.uri)));
       await putJson(s3, specUri, spec);
       if (job.emptyBaseline) await putText(s3, job.baseline[0]!.uri, '');
-      if (job.baseline.length > 1) await putJson(s3, baselineManifestUri, [{ prefix: baselinePrefix }, ...job.baseline.map((o) => relativeTo(baselinePrefix, o.uri))]);
-      await sagemaker.send(new CreateProcessingJobCommand(request));
+      if (job.baseline.length > 1) await putJson(s3, baselineManifestUri, manifestFile(baselinePrefix, job.baseline.map((o) => o.uri)));
     },
-  });
-  if (reattached) Context.current().log.info('drift processing job already exists: attaching to it instead of starting another', { jobName });
-
-  const ended = await waitForSageMaker({
-    describe,
-    isFinished: (j: DescribeProcessingJobCommandOutput) => j.ProcessingJobStatus === 'Completed' || j.ProcessingJobStatus === 'Failed' || j.ProcessingJobStatus === 'Stopped',
-    progress: (j) => ({ phase: 'processing_job', jobName, status: j.ProcessingJobStatus }),
-    stop: () => stopUnlessEnded(() => sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: jobName }))),
     polling: deps.polling,
+    failureType: 'DriftJobFailed',
   });
-  if (ended.ProcessingJobStatus !== 'Completed') {
-    const reason = [ended.FailureReason, ended.ExitMessage].filter(Boolean).join(' — ') || ended.ProcessingJobStatus;
-    const clientError = /^ClientError/.test(ended.ExitMessage ?? '') || /^ClientError/.test(ended.FailureReason ?? '');
-    throw ApplicationFailure.nonRetryable(`drift processing job ${jobName} ended ${ended.ProcessingJobStatus}: ${reason}`, clientError ? 'ClientError' : 'DriftJobFailed');
-  }
   const output = await getJson<DriftProfilesJson>(s3, s3Join(outputUri, 'profiles.json'));
   return {
     reattached,
@@ -430,20 +410,11 @@ async function profileInProcessingJob(
   };
 }
 
-function s3Input(name: string, uri: string, type: 'S3Prefix' | 'ManifestFile', localPath: string): ProcessingInput {
-  return { InputName: name, S3Input: { S3Uri: uri, LocalPath: localPath, S3DataType: type, S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' } };
-}
-
 /** The longest prefix ending in '/' that every object's URI starts with. */
 function sharedPrefix(objects: readonly ObjectRef[]): string {
   let prefix = objects[0]!.uri.slice(0, objects[0]!.uri.lastIndexOf('/') + 1);
   for (const o of objects) while (!o.uri.startsWith(prefix)) prefix = prefix.slice(0, prefix.lastIndexOf('/', prefix.length - 2) + 1);
   return prefix;
-}
-
-function relativeTo(prefix: string, uri: string): string {
-  if (!uri.startsWith(prefix)) throw new Error(`capture object ${uri} is not under ${prefix}`);
-  return uri.slice(prefix.length);
 }
 
 /** At most one call per `ms`; the latest value wins. Heartbeats need no more, and each one costs a conversion. */

@@ -16,6 +16,7 @@ import { bootstrapConfidence, type MetricName, type PipelineConfig } from '../do
 import { sliceArgument, sliceColumns } from '../domain/evaluation-slices';
 import type { Metrics, PairedStatistics, SliceMetrics } from '../domain/gate';
 import { runTags } from '../domain/sagemaker-events';
+import { processingInput, processingJobEnded, processingJobFailure } from './processing-jobs';
 import { createOnce, currentRun, seconds, stopUnlessEnded, waitForSageMaker, type JobPolling } from './sagemaker-jobs';
 import { getJson, s3Join } from './s3-objects';
 import type { Champion, DatasetVersionSummary, EvaluationOutcome, TrainingOutcome } from './types';
@@ -72,10 +73,10 @@ export async function startEvaluation(sagemaker: SageMakerClient, input: Evaluat
   if (!candidate.modelDataUrl) throw ApplicationFailure.nonRetryable(`training job ${candidate.jobName} produced no model artifact`, 'ClientError');
   const outputUri = s3Join(config.evaluation.outputS3Uri, config.model, jobName);
   const inputs: ProcessingInput[] = [
-    s3Input('candidate', candidate.modelDataUrl, `${PROCESSING}/input/candidate`),
-    s3Input('holdout', dataset.channels.holdout.slice(0, dataset.channels.holdout.lastIndexOf('/') + 1), `${PROCESSING}/input/holdout`),
+    processingInput('candidate', candidate.modelDataUrl, 'S3Prefix', `${PROCESSING}/input/candidate`),
+    processingInput('holdout', dataset.channels.holdout.slice(0, dataset.channels.holdout.lastIndexOf('/') + 1), 'S3Prefix', `${PROCESSING}/input/holdout`),
   ];
-  if (champion) inputs.push(s3Input('champion', champion.modelDataUrl, `${PROCESSING}/input/champion`));
+  if (champion) inputs.push(processingInput('champion', champion.modelDataUrl, 'S3Prefix', `${PROCESSING}/input/champion`));
   const request: CreateProcessingJobCommandInput = {
     ProcessingJobName: jobName,
     RoleArn: config.roleArn,
@@ -113,14 +114,12 @@ export async function startEvaluation(sagemaker: SageMakerClient, input: Evaluat
   return { jobName, outputUri, reattached, trainingMetrics: candidate.finalMetrics };
 }
 
-const isFinished = (j: DescribeProcessingJobCommandOutput) => j.ProcessingJobStatus === 'Completed' || j.ProcessingJobStatus === 'Failed' || j.ProcessingJobStatus === 'Stopped';
-
 /** Waits for the job to end, heartbeating its progress; cancelling the run stops the job first. */
 export async function awaitEvaluation(sagemaker: SageMakerClient, s3: S3Client, polling: JobPolling, start: EvaluationStart): Promise<EvaluationOutcome> {
   const { jobName } = start;
   const job = await waitForSageMaker({
     describe: () => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName })),
-    isFinished,
+    isFinished: processingJobEnded,
     progress: (j) => ({ jobName, status: j.ProcessingJobStatus }),
     stop: () => stopEvaluation(sagemaker, jobName),
     polling,
@@ -131,7 +130,7 @@ export async function awaitEvaluation(sagemaker: SageMakerClient, s3: S3Client, 
 /** One look at the job: its outcome if it has ended (an event said so), otherwise null. */
 export async function checkEvaluation(sagemaker: SageMakerClient, s3: S3Client, start: EvaluationStart): Promise<EvaluationOutcome | null> {
   const job = await sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: start.jobName }));
-  return isFinished(job) ? outcome(s3, job, start) : null;
+  return processingJobEnded(job) ? outcome(s3, job, start) : null;
 }
 
 /** Stops the job unless it has already ended; safe to call any number of times. */
@@ -142,12 +141,7 @@ export function stopEvaluation(sagemaker: SageMakerClient, jobName: string): Pro
 /** The scores of an ended job, or the failure that says why there are none. */
 async function outcome(s3: S3Client, job: DescribeProcessingJobCommandOutput, start: EvaluationStart): Promise<EvaluationOutcome> {
   const { jobName, outputUri } = start;
-  if (job.ProcessingJobStatus !== 'Completed') {
-    // A processing container explains itself in ExitMessage; FailureReason is often only "See job logs".
-    const reason = [job.FailureReason, job.ExitMessage].filter(Boolean).join(' — ') || job.ProcessingJobStatus;
-    const clientError = /^ClientError/.test(job.ExitMessage ?? '') || /^ClientError/.test(job.FailureReason ?? '');
-    throw ApplicationFailure.nonRetryable(`evaluation job ${jobName} ended ${job.ProcessingJobStatus}: ${reason}`, clientError ? 'ClientError' : 'EvaluationFailed');
-  }
+  if (job.ProcessingJobStatus !== 'Completed') throw processingJobFailure('evaluation job', jobName, job, 'EvaluationFailed');
   const reportUri = s3Join(outputUri, 'evaluation.json');
   const report = await getJson<EvaluationReport>(s3, reportUri);
   return {
@@ -190,6 +184,3 @@ function pairedStatistics(p: NonNullable<EvaluationReport['paired']>): PairedSta
   };
 }
 
-function s3Input(name: string, uri: string, localPath: string): ProcessingInput {
-  return { InputName: name, S3Input: { S3Uri: uri, LocalPath: localPath, S3DataType: 'S3Prefix', S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' } };
-}
