@@ -57,6 +57,34 @@ export function listPage<T extends Listable>(
   return { page, nextToken: next < filtered.length ? encodeToken(next) : undefined };
 }
 
+/** A training or processing job's record, as their List operations read it. */
+interface ListedJob {
+  status: string;
+  creationTime: Date;
+  lastModifiedTime?: Date;
+}
+
+/**
+ * ListTrainingJobs' and ListProcessingJobs' shared rules: StatusEquals, then listPage's filters, sorted
+ * by CreationTime (the default), Name or Status, ascending unless asked otherwise, 10 to a page.
+ */
+export function jobListPage<R extends ListedJob>(
+  records: Iterable<R>,
+  nameOf: (record: R) => string,
+  request: ListRequest & { StatusEquals?: string; SortBy?: string },
+): { page: R[]; nextToken?: string } {
+  const rows = [...records]
+    .filter((r) => !request.StatusEquals || r.status === request.StatusEquals)
+    .map((r) => ({ name: nameOf(r), creationTime: r.creationTime, lastModifiedTime: r.lastModifiedTime, record: r }));
+  const sortBy = request.SortBy ?? 'CreationTime';
+  const { page, nextToken } = listPage(rows, request, {
+    sortBy: (row) => (sortBy === 'Name' ? row.name : sortBy === 'Status' ? row.record.status : row.creationTime.getTime()),
+    defaultOrder: 'Ascending',
+    defaultMaxResults: 10,
+  });
+  return { page: page.map((row) => row.record), nextToken };
+}
+
 function encodeToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64');
 }

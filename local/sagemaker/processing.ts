@@ -25,7 +25,7 @@ import {
 } from './faults';
 import { parseImageUri } from './images';
 import { JobFailure } from './job-artifacts';
-import { listPage } from './listing';
+import { jobListPage } from './listing';
 import { downloadManifest, downloadPrefix, parseS3Uri, uploadDirectory } from './s3-objects';
 import * as shapes from './shapes';
 import type { ProcessingJobRecord } from './store';
@@ -128,18 +128,9 @@ export class ProcessingService {
 
   list(input: ListProcessingJobsRequest): ListProcessingJobsResponse {
     assertValid(shapes.ListProcessingJobs, input);
-    const rows = this.ctx.store.processingJobs
-      .values()
-      .filter((r) => !input.StatusEquals || r.status === input.StatusEquals)
-      .map((r) => ({ name: r.request.ProcessingJobName!, creationTime: r.creationTime, lastModifiedTime: r.lastModifiedTime, record: r }));
-    const sortBy = input.SortBy ?? 'CreationTime';
-    const { page, nextToken } = listPage(rows, input, {
-      sortBy: (row) => (sortBy === 'Name' ? row.name : sortBy === 'Status' ? row.record.status : row.creationTime.getTime()),
-      defaultOrder: 'Ascending',
-      defaultMaxResults: 10,
-    });
+    const { page, nextToken } = jobListPage(this.ctx.store.processingJobs.values(), (r) => r.request.ProcessingJobName!, input);
     return {
-      ProcessingJobSummaries: page.map(({ record }) => ({
+      ProcessingJobSummaries: page.map((record) => ({
         ProcessingJobName: record.request.ProcessingJobName,
         ProcessingJobArn: record.arn,
         CreationTime: record.creationTime,

@@ -26,7 +26,7 @@ import {
 } from './faults';
 import { parseImageUri } from './images';
 import { CheckpointMirror, isNonEmptyDir, JobFailure, uploadTarGz } from './job-artifacts';
-import { listPage } from './listing';
+import { jobListPage } from './listing';
 import { assertChannelsValid, downloadChannel, isPipeChannel, PipeChannelFeeder } from './channel-data';
 import { joinKey, parseS3Uri } from './s3-objects';
 import * as shapes from './shapes';
@@ -165,18 +165,9 @@ export class TrainingService {
 
   list(input: ListTrainingJobsRequest): ListTrainingJobsResponse {
     assertValid(shapes.ListTrainingJobs, input);
-    const rows = this.ctx.store.trainingJobs
-      .values()
-      .filter((r) => !input.StatusEquals || r.status === input.StatusEquals)
-      .map((r) => ({ name: r.request.TrainingJobName!, creationTime: r.creationTime, lastModifiedTime: r.lastModifiedTime, record: r }));
-    const sortBy = input.SortBy ?? 'CreationTime';
-    const { page, nextToken } = listPage(rows, input, {
-      sortBy: (row) => (sortBy === 'Name' ? row.name : sortBy === 'Status' ? row.record.status : row.creationTime.getTime()),
-      defaultOrder: 'Ascending',
-      defaultMaxResults: 10,
-    });
+    const { page, nextToken } = jobListPage(this.ctx.store.trainingJobs.values(), (r) => r.request.TrainingJobName!, input);
     return {
-      TrainingJobSummaries: page.map(({ record }) => ({
+      TrainingJobSummaries: page.map((record) => ({
         TrainingJobName: record.request.TrainingJobName,
         TrainingJobArn: record.arn,
         CreationTime: record.creationTime,
