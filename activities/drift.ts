@@ -22,6 +22,7 @@ import {
   type ProfiledFeature,
   type ProfileLimits,
 } from '../domain/drift';
+import { baselineProfileIdentity, baselineProfileKey, keptBaselineProfile, readKeptBaselineProfile, type BaselineProfileIdentity } from '../domain/drift/baseline-profile';
 import { decideDrift, type StageReference } from '../domain/drift/stage';
 import { driftReportHtml } from '../domain/drift/report-html';
 import type { DriftStageReport } from '../domain/drift/stage-report';
@@ -121,17 +122,21 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
   const from = new Date(to.getTime() - config.drift.windowHours * 3600_000);
   const window: CaptureWindow = { captureS3Uri, endpoint: config.endpoint.name, variant: config.endpoint.variant, from, to };
   const captureObjects = await listCaptureObjects(s3, { ...window, concurrency: config.drift.readConcurrency, signal });
-  const split = baseline.kind === 'dataset' ? baseline.split : null;
+  // The split's profile from an earlier run, when one was kept for exactly this split, columns and limits.
+  const keeping = baseline.kind === 'dataset' && config.drift.keepBaselineProfile ? keptProfileLocation(config, baseline, limits) : null;
+  const kept = keeping ? await readKeptProfile(s3, keeping) : null;
+  const split = baseline.kind === 'dataset' && !kept ? baseline.split : null;
   const bytes = (split?.objects ?? []).reduce((n, o) => n + o.size, 0) + captureObjects.reduce((n, o) => n + o.size, 0);
   const threshold = config.drift.processingJobAboveBytes;
   const image = config.drift.processingJob.image;
   const heartbeat = throttled((progress: ProfilingProgress) => context.heartbeat(progress), 1000);
   const options = { features, limits, concurrency: config.drift.readConcurrency, signal, onProgress: heartbeat };
-  // The job profiles the split only when its columns are the window's (spec.json has one feature list);
-  // otherwise it gets an empty baseline and the worker reads the split (or the baseline is Model Monitor's).
-  const splitOnJob = baseline.kind === 'dataset' && sameFeatures(baseline.features, features);
-  const profileSplitHere = () =>
-    baseline.kind === 'dataset' ? profileDatasetObjects(s3ObjectSource(s3), baseline.split.objects, { ...options, features: baseline.features }) : Promise.resolve(null);
+  // The job profiles the split only when it is to be read at all (no kept profile) and its columns are the
+  // window's (spec.json has one feature list); otherwise it gets an empty baseline, and the worker reads the
+  // split or has its kept profile (or the baseline is Model Monitor's).
+  const splitOnJob = split !== null && baseline.kind === 'dataset' && sameFeatures(baseline.features, features);
+  const profileSplitHere = (): Promise<ProfiledSides['reference'] | null> =>
+    kept ? Promise.resolve(kept) : split && baseline.kind === 'dataset' ? profileDatasetObjects(s3ObjectSource(s3), split.objects, { ...options, features: baseline.features }) : Promise.resolve(null);
 
   let current: ProfiledSides['current'];
   let splitProfile: ProfiledSides['reference'] | null;
@@ -164,7 +169,7 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
       jobName,
       reattached: job.reattached,
       outputUri: job.outputUri,
-      ...(baseline.kind === 'dataset' && !splitOnJob ? { note: "the baseline split's columns differ from the window's: the worker profiled the split" } : {}),
+      ...(split && !splitOnJob ? { note: "the baseline split's columns differ from the window's: the worker profiled the split" } : {}),
     };
   } else {
     const [splitHere, windowProfile] = await Promise.all([
@@ -183,6 +188,7 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
     };
   }
 
+  if (keeping && !kept && splitProfile) await keepProfile(s3, keeping, splitProfile);
   const reference: StageReference = baseline.kind === 'dataset' ? { kind: 'dataset', profile: splitProfile!.profile } : baseline.reference;
   const decided = decideDrift({
     features,
@@ -217,7 +223,7 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
     mode: config.drift.mode,
     baseline:
       baseline.kind === 'dataset'
-        ? { kind: 'dataset', datasetVersion: baseline.manifest.versionId, uri: baseline.split.uri, ...splitProfile!.stats }
+        ? { kind: 'dataset', datasetVersion: baseline.manifest.versionId, uri: baseline.split.uri, ...splitProfile!.stats, ...(keeping ? { keptProfile: { uri: keeping.uri, reused: kept !== null } } : {}) }
         : { kind: 'model-monitor', statisticsUri: baseline.statisticsUri, constraintsUri: baseline.constraintsUri, rows: baseline.reference.statistics.dataset.item_count, skipped: baseline.reference.baseline.skipped },
     capture: { uri: captureS3Uri, ...current.stats },
     processing,
@@ -252,6 +258,50 @@ export async function detectDrift(s3: S3Client, input: DetectDriftInput, jobs?: 
 }
 
 const JSON_TYPE = 'application/json';
+
+interface KeptProfileLocation {
+  uri: string;
+  identity: BaselineProfileIdentity;
+}
+
+/** Where the split's profile is kept: one file per dataset version and identity (domain/drift/baseline-profile.ts). */
+function keptProfileLocation(config: PipelineConfig, baseline: Baseline & { kind: 'dataset' }, limits: ProfileLimits): KeptProfileLocation {
+  const identity = baselineProfileIdentity({ datasetVersion: baseline.manifest.versionId, objects: baseline.split.objects, features: baseline.features, limits });
+  return { uri: s3Join(config.reportsS3Uri, config.model, 'baseline-profiles', baseline.manifest.versionId, `${baselineProfileKey(identity)}.json`), identity };
+}
+
+/**
+ * The kept profile, or null when there is none to reuse: none yet (the usual first run for a champion),
+ * or one that cannot be read or is for something else, which is said in the log and then written anew.
+ */
+async function readKeptProfile(s3: S3Client, at: KeptProfileLocation): Promise<ProfiledSides['reference'] | null> {
+  let text: string;
+  try {
+    text = await getText(s3, at.uri);
+  } catch (err) {
+    const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name !== 'NoSuchKey' && e.name !== 'NotFound' && e.$metadata?.httpStatusCode !== 404) {
+      Context.current().log.warn('the kept baseline profile could not be read: the split is profiled instead', { uri: at.uri, error: `${e.name}: ${e.message}` });
+    }
+    return null;
+  }
+  const read = readKeptBaselineProfile(text, at.identity, at.uri);
+  if ('reason' in read) {
+    Context.current().log.warn('the kept baseline profile is not reused: the split is profiled and the profile written anew', { uri: at.uri, reason: read.reason });
+    return null;
+  }
+  return read.reference;
+}
+
+/** Keeps the split's profile for the next runs; a failure to write it costs only those runs' reading the split again. */
+async function keepProfile(s3: S3Client, at: KeptProfileLocation, reference: ProfiledSides['reference']): Promise<void> {
+  try {
+    await putJson(s3, at.uri, keptBaselineProfile(at.identity, reference));
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    Context.current().log.warn('the baseline profile could not be kept: the next run profiles the split again', { uri: at.uri, error: `${e.name}: ${e.message}` });
+  }
+}
 
 function sameFeatures(a: readonly ProfiledFeature[], b: readonly ProfiledFeature[]): boolean {
   return a.length === b.length && a.every((f, i) => f.name === b[i]!.name && f.type === b[i]!.type);

@@ -289,6 +289,13 @@ export const PipelineConfigSchema = z
         /** Categories counted per categorical feature; values of rarer ones past the cap are pooled and reported. */
         maxCategories: z.number().int().min(1).max(100_000).default(1000),
         /**
+         * With a dataset baseline: keep the training split's profile under
+         * {reportsS3Uri}/{model}/baseline-profiles/{datasetVersion}/ and reuse it while the version, the
+         * split's objects, the columns and the profile limits are the same, so a run reads only its window.
+         * false: the split is read and profiled every run.
+         */
+        keepBaselineProfile: z.boolean().default(true),
+        /**
          * Bytes to read (the window's capture objects plus the baseline split) above which the profiling
          * runs as a SageMaker Processing job instead of in the worker. Needs `processingJob.image`.
          */

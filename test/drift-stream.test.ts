@@ -173,7 +173,8 @@ function config(drift: PipelineConfigInput['drift'] = {}) {
     roleArn: 'arn:aws:iam::000000000000:role/SageMakerRetraining',
     predictorType: 'binary_classifier',
     endpoint: { name: 'churn-drift', captureS3Uri: `s3://${BUCKET}/capture` },
-    drift: { windowHours: 3, minSamples: 100, driftShare: 0.3, ...drift },
+    // Each run reads the split unless a test asks for a kept profile (drift.keepBaselineProfile).
+    drift: { windowHours: 3, minSamples: 100, driftShare: 0.3, keepBaselineProfile: false, ...drift },
     dataset: { rootS3Uri: `s3://${BUCKET}/datasets`, newDataS3Uri: `s3://${BUCKET}/labels`, schema: { label: { name: 'churned', classes: 2 }, features } },
     training: { image: 'unused', outputS3Uri: `s3://${BUCKET}/training` },
     evaluation: { image: 'unused', outputS3Uri: `s3://${BUCKET}/evaluation` },
@@ -296,6 +297,50 @@ describe('detectDrift on the local stack', () => {
     const report = await getJson(again.reportUri!);
     assert.equal((report.processing as Record<string, unknown>).reattached, true);
     assert.deepEqual(report.features, workerReport.features);
+  });
+
+  it('keeps the baseline profile and reuses it: the same report without the split, in the worker and in a job', async () => {
+    const keep = { keepBaselineProfile: true };
+    const first = await getJson((await runDetectDrift('run-keep-1', keep)).reportUri!);
+    const kept = (first.baseline as { keptProfile: { uri: string; reused: boolean } }).keptProfile;
+    assert.equal(kept.reused, false);
+    assert.match(kept.uri, new RegExp(`^s3://${BUCKET}/reports/${MODEL}/baseline-profiles/v1/[0-9a-f]{32}\\.json$`));
+    assert.ok((await getJson(kept.uri)).identity, 'the profile is written with its identity');
+    // The split made unreadable at the same size (the kept profile's identity is the dataset version, the
+    // split's objects and their sizes): a run that read it would find no rows at all.
+    const splitKey = `datasets/${MODEL}/v1/train/data.csv`;
+    const split = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: splitKey }))).Body!.transformToString();
+    await put(splitKey, split.replace(/[^\n]/g, 'x'));
+    try {
+      for (const [runId, drift] of [['run-keep-2', keep], ['run-keep-job', { ...keep, processingJobAboveBytes: 1, processingJob: { image: DRIFT_IMAGE } }]] as const) {
+        const report = await getJson((await runDetectDrift(runId, drift)).reportUri!);
+        const baseline = report.baseline as Record<string, unknown>;
+        assert.deepEqual(baseline.keptProfile, { uri: kept.uri, reused: true }, runId);
+        const { keptProfile: _, ...stats } = baseline;
+        assert.deepEqual(stats, workerReport.baseline, runId);
+        for (const key of ['features', 'verdict', 'score', 'driftedFeatures', 'capture', 'referenceCount', 'currentCount']) {
+          assert.deepEqual(report[key], workerReport[key], `${runId} ${key}`);
+        }
+      }
+    } finally {
+      await put(splitKey, split);
+    }
+  });
+
+  it('a kept profile for other limits is another file; a damaged one is profiled over and written anew', async () => {
+    const keptUri = async (runId: string, drift: PipelineConfigInput['drift']) =>
+      ((await getJson((await runDetectDrift(runId, drift)).reportUri!)).baseline as { keptProfile: { uri: string; reused: boolean } }).keptProfile;
+    const usual = await keptUri('run-keep-usual', { keepBaselineProfile: true });
+    assert.equal(usual.reused, true);
+    const otherLimits = await keptUri('run-keep-limits', { keepBaselineProfile: true, maxCategories: 500 });
+    assert.deepEqual([otherLimits.reused, otherLimits.uri === usual.uri], [false, false]);
+    const [, , key] = /^s3:\/\/([^/]+)\/(.*)$/.exec(usual.uri)!;
+    await put(key!, '{"identity":');
+    const afterDamage = await runDetectDrift('run-keep-damaged', { keepBaselineProfile: true });
+    const report = await getJson(afterDamage.reportUri!);
+    assert.deepEqual((report.baseline as Record<string, unknown>).keptProfile, { uri: usual.uri, reused: false });
+    assert.deepEqual(report.features, workerReport.features);
+    assert.equal((await keptUri('run-keep-repaired', { keepBaselineProfile: true })).reused, true);
   });
 
   it('an empty window is insufficient data, in the worker and in a job', async () => {

@@ -42,7 +42,8 @@ function config(drift: PipelineConfigInput['drift'] = {}) {
     roleArn: 'arn:aws:iam::000000000000:role/SageMakerRetraining',
     predictorType: 'binary_classifier',
     endpoint: { name: MODEL, captureS3Uri: `s3://${BUCKET}/capture` },
-    drift: { windowHours: 3, minSamples: 100, ...drift },
+    // Each run reads the split: a kept profile (drift.keepBaselineProfile) would spare the later ones that.
+    drift: { windowHours: 3, minSamples: 100, keepBaselineProfile: false, ...drift },
     dataset: { rootS3Uri: `s3://${BUCKET}/datasets`, newDataS3Uri: `s3://${BUCKET}/labels`, schema: { label: { name: 'churned', classes: 2 }, features } },
     training: { image: 'unused', outputS3Uri: `s3://${BUCKET}/training` },
     evaluation: { image: 'unused', outputS3Uri: `s3://${BUCKET}/evaluation` },

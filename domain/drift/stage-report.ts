@@ -7,7 +7,13 @@ import type { DriftMode, ModelMonitorEvidence } from './model-monitor';
 import type { ProfileLimits } from './profile';
 
 export type DriftBaselineRecord =
-  | ({ kind: 'dataset'; datasetVersion: string; uri: string } & Record<string, unknown>)
+  | ({
+      kind: 'dataset';
+      datasetVersion: string;
+      uri: string;
+      /** Where the split's profile is kept (drift.keepBaselineProfile), and whether this run reused it instead of reading the split. */
+      keptProfile?: { uri: string; reused: boolean };
+    } & Record<string, unknown>)
   | {
       kind: 'model-monitor';
       statisticsUri: string;
