@@ -199,10 +199,14 @@ async function put(key: string, body: string): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 }
 
-async function getJson(uri: string): Promise<Record<string, unknown>> {
+async function getText(uri: string): Promise<string> {
   const [, bucket, key] = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri)!;
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return JSON.parse(await object.Body!.transformToString());
+  return object.Body!.transformToString();
+}
+
+async function getJson(uri: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await getText(uri));
 }
 
 /** Runs the activity as a worker would, on behalf of workflow run `runId`. */
@@ -313,9 +317,11 @@ describe('detectDrift on the local stack', () => {
     await put(splitKey, split.replace(/[^\n]/g, 'x'));
     try {
       for (const [runId, drift] of [['run-keep-2', keep], ['run-keep-job', { ...keep, processingJobAboveBytes: 1, processingJob: { image: DRIFT_IMAGE } }]] as const) {
-        const report = await getJson((await runDetectDrift(runId, drift)).reportUri!);
+        const summary = await runDetectDrift(runId, drift);
+        const report = await getJson(summary.reportUri!);
         const baseline = report.baseline as Record<string, unknown>;
         assert.deepEqual(baseline.keptProfile, { uri: kept.uri, reused: true }, runId);
+        assert.ok((await getText(summary.htmlReportUri!)).includes(`profiled by an earlier run and kept at <code>${kept.uri}</code>`), runId);
         const { keptProfile: _, ...stats } = baseline;
         assert.deepEqual(stats, workerReport.baseline, runId);
         for (const key of ['features', 'verdict', 'score', 'driftedFeatures', 'capture', 'referenceCount', 'currentCount']) {

@@ -55,7 +55,9 @@ export function driftReportHtml(report: DriftStageReport): string {
   const baseline =
     report.baseline.kind === 'model-monitor'
       ? `Model Monitor baseline: <code>${e(report.baseline.statisticsUri)}</code> and <code>${e(report.baseline.constraintsUri)}</code> (${report.baseline.rows} rows)`
-      : `the champion's training data, dataset version <code>${e(String(report.baseline.datasetVersion))}</code> (${report.referenceCount} rows)`;
+      : `the champion's training data, dataset version <code>${e(String(report.baseline.datasetVersion))}</code> (${report.referenceCount} rows)${
+          report.baseline.keptProfile?.reused ? `, profiled by an earlier run and kept at <code>${e(report.baseline.keptProfile.uri)}</code>` : ''
+        }`;
   const mode = report.mode === 'model-monitor' ? "Model Monitor's checks (model-monitor mode)" : 'a method per feature (default mode)';
   const lines = [
     '<!DOCTYPE html>',
